@@ -1,0 +1,109 @@
+package signet
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Scheme names, as used in Key.Schemes, Verified.Scheme and configuration.
+const (
+	SchemeSW1    = "sw1"    // Signway SW1-HMAC-SHA256 pre-signed URLs
+	SchemeReqSig = "reqsig" // REQUEST-SIGNATURE Authorization header
+	SchemeCavage = "cavage" // draft-cavage HTTP Signatures
+)
+
+// Algorithm names accepted by Key.Algorithms (draft-cavage names).
+const (
+	AlgHMACSHA1   = "hmac-sha1"
+	AlgHMACSHA256 = "hmac-sha256"
+	AlgHMACSHA512 = "hmac-sha512"
+)
+
+// Key is what a verifier needs to know about one key id.
+type Key struct {
+	// ID is the public key id carried by requests.
+	ID string
+
+	// Secrets verify symmetric signatures. Several secrets verify at once so
+	// a secret can be rotated without downtime; Verified.SecretIndex says
+	// which one matched. Empty when the key is a public key.
+	Secrets []string
+
+	// PublicKey verifies asymmetric signatures (cavage rsa-sha256, hs2019,
+	// ecdsa, ed25519). Nil for symmetric keys.
+	PublicKey crypto.PublicKey
+
+	// Schemes lists the schemes this key may sign with. Empty means every
+	// scheme the key's material fits (all symmetric schemes for secrets).
+	Schemes []string
+
+	// Algorithms restricts the signature algorithms (cavage names such as
+	// "hmac-sha256"). Empty means every algorithm that fits the key material
+	// except hmac-sha1, which must be listed explicitly.
+	Algorithms []string
+
+	// MaxExpires, when positive, refuses pre-signed URLs whose lifetime is
+	// longer. Zero means no limit beyond the scheme's own.
+	MaxExpires time.Duration
+}
+
+// AllowsScheme reports whether k may be used with scheme.
+func (k *Key) AllowsScheme(scheme string) bool {
+	if len(k.Schemes) == 0 {
+		return true
+	}
+	return slices.Contains(k.Schemes, scheme)
+}
+
+// AllowsAlgorithm reports whether k may be used with alg. hmac-sha1 is
+// refused unless listed: it is kept only for old clients.
+func (k *Key) AllowsAlgorithm(alg string) bool {
+	if len(k.Algorithms) == 0 {
+		return alg != AlgHMACSHA1
+	}
+	return slices.Contains(k.Algorithms, alg)
+}
+
+// KeyStore finds keys by id. Key returns an error wrapping ErrUnknownKey when
+// there is no such key; other errors mean the store itself failed.
+type KeyStore interface {
+	Key(ctx context.Context, id string) (*Key, error)
+}
+
+// KeyStoreFunc adapts a function to KeyStore.
+type KeyStoreFunc func(ctx context.Context, id string) (*Key, error)
+
+// Key calls f(ctx, id).
+func (f KeyStoreFunc) Key(ctx context.Context, id string) (*Key, error) { return f(ctx, id) }
+
+// StaticKeys is an in-memory KeyStore, indexed by key id. It is safe for
+// concurrent reads; do not modify it while it is in use.
+type StaticKeys map[string]*Key
+
+// NewStaticKeys indexes keys by id. A duplicate or empty id is an error.
+func NewStaticKeys(keys ...*Key) (StaticKeys, error) {
+	m := make(StaticKeys, len(keys))
+	for _, k := range keys {
+		if k.ID == "" {
+			return nil, fmt.Errorf("signet: key with empty id")
+		}
+		if _, dup := m[k.ID]; dup {
+			return nil, fmt.Errorf("signet: duplicate key id %q", k.ID)
+		}
+		m[k.ID] = k
+	}
+	return m, nil
+}
+
+// Key returns the key with id, or an error wrapping ErrUnknownKey.
+func (s StaticKeys) Key(_ context.Context, id string) (*Key, error) {
+	if k, ok := s[id]; ok {
+		return k, nil
+	}
+	return nil, ErrUnknownKey
+}
+
+var _ KeyStore = StaticKeys(nil)
