@@ -1,0 +1,260 @@
+package sw1
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"sort"
+	"sync"
+)
+
+// Algorithm is the only value X-Sw-Algorithm may carry.
+const Algorithm = "SW1-HMAC-SHA256"
+
+// Query parameter names, in the order the Rust signer writes them.
+const (
+	paramAlgorithm     = "X-Sw-Algorithm"
+	paramCredential    = "X-Sw-Credential"
+	paramDate          = "X-Sw-Date"
+	paramExpires       = "X-Sw-Expires"
+	paramProxy         = "X-Sw-Proxy"
+	paramSignedHeaders = "X-Sw-SignedHeaders"
+	paramBody          = "X-Sw-Body"
+	paramSignature     = "X-Sw-Signature"
+)
+
+const dateLayout = "20060102T150405Z"
+
+// encoding is one client's percent-encoding of the X-Sw-* values in the
+// canonical query. They differ only on a few bytes, so most URLs sign the
+// same under all three.
+type encoding uint8
+
+const (
+	encRust   encoding = iota // Rust gateway: all but A-Za-z0-9-._~, space as %20
+	encPython                 // Python quote_plus: same set, space as '+'
+	encJS                     // JS encodeURIComponent: also leaves !*'() alone
+	numEncodings
+)
+
+// unreserved[c] is true for the bytes every encoding leaves literal.
+var unreserved = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~" {
+		t[c] = true
+	}
+	return t
+}()
+
+const upperHex = "0123456789ABCDEF"
+
+// appendEscaped appends s percent-encoded the way enc does.
+func appendEscaped(dst []byte, s string, enc encoding) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case unreserved[c]:
+			dst = append(dst, c)
+		case c == ' ' && enc == encPython:
+			dst = append(dst, '+')
+		case enc == encJS && (c == '!' || c == '*' || c == '\'' || c == '(' || c == ')'):
+			dst = append(dst, c)
+		default:
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		}
+	}
+	return dst
+}
+
+// Bytes on which an encoding departs from encRust.
+var departs = func() (t [256]uint8) {
+	t[' '] |= 1 << encPython
+	for _, c := range "!*'()" {
+		t[c] |= 1 << encJS
+	}
+	return t
+}()
+
+// departures returns the set (bit 1<<enc) of encodings under which some
+// value of p encodes differently than under encRust: the only candidates
+// worth computing besides encRust.
+func departures(p *params) uint8 {
+	var m uint8
+	for _, s := range [...]string{p.algorithm, p.keyID, p.day, p.date, p.expires, p.proxy, p.signedHeaders, p.body} {
+		for i := 0; i < len(s); i++ {
+			m |= departs[s[i]]
+		}
+	}
+	return m
+}
+
+// params are the decoded X-Sw-* values that enter the canonical query.
+// The credential is held as its two parts, the key id and the day, which
+// every encoding joins with "%2F".
+type params struct {
+	algorithm, keyID, day, date, expires, proxy, signedHeaders, body string
+}
+
+// header is one line of the canonical header block.
+type header struct{ name, value string }
+
+// appendCanonicalPrefix appends the canonical request without its body:
+// METHOD \n path \n query \n header-lines \n\n signed-names \n.
+// hs must be sorted by name and free of duplicates.
+func appendCanonicalPrefix(dst []byte, method, path string, p *params, enc encoding, hs []header) []byte {
+	dst = append(dst, method...)
+	dst = append(dst, '\n')
+	dst = append(dst, path...)
+	dst = append(dst, '\n')
+	// The seven parameters sorted by name; the names need no escaping.
+	dst = append(dst, paramAlgorithm+"="...)
+	dst = appendEscaped(dst, p.algorithm, enc)
+	dst = append(dst, "&"+paramBody+"="...)
+	dst = appendEscaped(dst, p.body, enc)
+	dst = append(dst, "&"+paramCredential+"="...)
+	dst = appendEscaped(dst, p.keyID, enc)
+	dst = append(dst, "%2F"...)
+	dst = appendEscaped(dst, p.day, enc)
+	dst = append(dst, "&"+paramDate+"="...)
+	dst = appendEscaped(dst, p.date, enc)
+	dst = append(dst, "&"+paramExpires+"="...)
+	dst = appendEscaped(dst, p.expires, enc)
+	dst = append(dst, "&"+paramProxy+"="...)
+	dst = appendEscaped(dst, p.proxy, enc)
+	dst = append(dst, "&"+paramSignedHeaders+"="...)
+	dst = appendEscaped(dst, p.signedHeaders, enc)
+	dst = append(dst, '\n')
+	for i, h := range hs {
+		if i > 0 {
+			dst = append(dst, '\n')
+		}
+		dst = append(dst, h.name...)
+		dst = append(dst, ':')
+		dst = append(dst, h.value...)
+	}
+	dst = append(dst, "\n\n"...)
+	for i, h := range hs {
+		if i > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, h.name...)
+	}
+	dst = append(dst, '\n')
+	return dst
+}
+
+// sortHeaders sorts hs by name and drops repeated names (first one wins).
+func sortHeaders(hs []header) []header {
+	if len(hs) < 2 {
+		return hs
+	}
+	sort.SliceStable(hs, func(i, j int) bool { return hs[i].name < hs[j].name })
+	out := hs[:1]
+	for _, h := range hs[1:] {
+		if h.name != out[len(out)-1].name {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// appendStringToSign appends SW1-HMAC-SHA256 \n date \n day \n hex(hash).
+func appendStringToSign(dst []byte, date string, canonicalHash *[sha256.Size]byte) []byte {
+	dst = append(dst, Algorithm+"\n"...)
+	dst = append(dst, date...)
+	dst = append(dst, '\n')
+	dst = append(dst, date[:8]...)
+	dst = append(dst, '\n')
+	return hex.AppendEncode(dst, canonicalHash[:])
+}
+
+// hasher computes SHA-256 and HMAC-SHA256 with reusable buffers, so the
+// verify hot path allocates nothing for its hashing.
+type hasher struct {
+	h   hash.Hash
+	pad [sha256.BlockSize]byte
+	sum []byte
+}
+
+func newHasher() *hasher {
+	return &hasher{h: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+}
+
+func (hh *hasher) sumInto(out *[sha256.Size]byte) {
+	hh.sum = hh.h.Sum(hh.sum[:0])
+	copy(out[:], hh.sum)
+}
+
+// hmac computes HMAC-SHA256(key, msg) for a 32-byte key (RFC 2104).
+func (hh *hasher) hmac(key *[sha256.Size]byte, msg []byte, out *[sha256.Size]byte) {
+	hh.pad = [sha256.BlockSize]byte{}
+	copy(hh.pad[:], key[:])
+	for i := range hh.pad {
+		hh.pad[i] ^= 0x36
+	}
+	hh.h.Reset()
+	hh.h.Write(hh.pad[:])
+	hh.h.Write(msg)
+	hh.sumInto(out)
+	for i := range hh.pad {
+		hh.pad[i] ^= 0x36 ^ 0x5c
+	}
+	hh.h.Reset()
+	hh.h.Write(hh.pad[:])
+	hh.h.Write(out[:])
+	hh.sumInto(out)
+}
+
+// signingKeys caches derived signing keys by (secret, day). A verifier sees
+// few secrets and few days, so a plain map under a lock, emptied when it
+// reaches its cap, keeps the hot path to one lookup.
+var signingKeys = struct {
+	sync.RWMutex
+	m map[signingKeyID][sha256.Size]byte
+}{m: make(map[signingKeyID][sha256.Size]byte)}
+
+const signingKeyCacheCap = 1024
+
+type signingKeyID struct {
+	secret string
+	day    [8]byte
+}
+
+// signingKey returns HMAC-SHA256("SW1-HMAC-SHA256"+secret, day), where day
+// is the YYYYMMDD prefix of date.
+func signingKey(secret, date string) [sha256.Size]byte {
+	id := signingKeyID{secret: secret}
+	copy(id.day[:], date[:8])
+	signingKeys.RLock()
+	k, ok := signingKeys.m[id]
+	signingKeys.RUnlock()
+	if ok {
+		return k
+	}
+	return deriveSigningKey(id)
+}
+
+// deriveSigningKey computes and caches a signing key. It is apart from
+// signingKey so that the cache hit path keeps its variables on the stack.
+//
+//go:noinline
+func deriveSigningKey(id signingKeyID) [sha256.Size]byte {
+	var k [sha256.Size]byte
+	m := hmac.New(sha256.New, []byte(Algorithm+id.secret))
+	m.Write(id.day[:])
+	m.Sum(k[:0])
+	signingKeys.Lock()
+	if len(signingKeys.m) >= signingKeyCacheCap {
+		clear(signingKeys.m)
+	}
+	signingKeys.m[id] = k
+	signingKeys.Unlock()
+	return k
+}

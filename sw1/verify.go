@@ -1,0 +1,653 @@
+package sw1
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/signet-dev/signet"
+)
+
+// DefaultMaxSkew is how far in the future X-Sw-Date may lie by default.
+const DefaultMaxSkew = time.Minute
+
+// Verifier verifies SW1-HMAC-SHA256 pre-signed URLs. Its zero value is
+// ready to use; it is safe for concurrent use.
+//
+// It accepts URLs made by Signway's Rust signer, its Python SDK and its JS
+// SDK, which canonicalise differently (see the package documentation), by
+// trying each canonical form a genuine client could have signed.
+type Verifier struct {
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+
+	// MaxSkew is how far X-Sw-Date may lie in the future of Now. Zero
+	// means DefaultMaxSkew; negative means no tolerance. (Signway has no
+	// such check, so a URL dated ahead would live longer than it says.)
+	MaxSkew time.Duration
+
+	// MaxBody limits a signed body. Zero or negative means DefaultMaxBody.
+	// A larger body fails with signet.ErrBodyTooLarge.
+	MaxBody int64
+}
+
+var _ signet.Verifier = (*Verifier)(nil)
+
+// maxParamLen bounds each X-Sw-* value; real ones are far shorter, and the
+// proxy URL dominates.
+const maxParamLen = 16 << 10
+
+// Candidate limits: paths x encodings x content-length values.
+const (
+	maxPaths      = 3
+	maxCLValues   = 3
+	maxCandidates = maxPaths * int(numEncodings) * maxCLValues
+)
+
+type candidate struct {
+	path string
+	enc  encoding
+	cl   string // content-length value; "" when none is signed
+}
+
+// state is the per-call scratch space, pooled so that the hot path does
+// not allocate buffers.
+type state struct {
+	*hasher
+	buf     []byte
+	hs      []header
+	cands   [maxCandidates]candidate
+	digests [maxCandidates][sha256.Size]byte
+	mac     [sha256.Size]byte
+}
+
+var statePool = sync.Pool{New: func() any {
+	return &state{hasher: newHasher(), buf: make([]byte, 0, 1024), hs: make([]header, 0, 8)}
+}}
+
+// Verify checks the SW1 pre-signed URL of r against keys. The order is:
+// parse, look the key up, check its policy and the time window, read a
+// signed body, then compute and compare each candidate signature.
+//
+// A request with no X-Sw-* parameter fails with signet.ErrNoSignature. A
+// signed body (X-Sw-Body=true) is buffered, at most MaxBody bytes: the
+// backend held it in memory to sign it, and the client-specific
+// content-length candidates need all of it. After a successful check
+// r.Body is replaced by a reader over the bytes read, so it can be proxied.
+func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyStore) (*signet.Verified, error) {
+	ver, _, err := v.verify(ctx, r, keys, false)
+	return ver, err
+}
+
+// rawParams are the X-Sw-* query values, still encoded.
+type rawParams struct {
+	v    [8]string
+	seen [8]bool
+	any  bool
+}
+
+var paramNames = [8]string{
+	paramAlgorithm, paramCredential, paramDate, paramExpires,
+	paramProxy, paramSignedHeaders, paramBody, paramSignature,
+}
+
+func swError(keyID string, sentinel error, detail string) error {
+	return signet.NewError(signet.SchemeSW1, keyID, sentinel, detail)
+}
+
+func malformed(keyID, detail string) error {
+	return swError(keyID, signet.ErrMalformed, detail)
+}
+
+// parseQuery scans the raw query for the X-Sw-* parameters. Other
+// parameters are ignored, as Signway ignores them.
+func parseQuery(q string, rp *rawParams) error {
+	for q != "" {
+		var pair string
+		if i := strings.IndexByte(q, '&'); i >= 0 {
+			pair, q = q[:i], q[i+1:]
+		} else {
+			pair, q = q, ""
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		if len(k) < 5 || !strings.EqualFold(k[:5], "x-sw-") {
+			if strings.IndexByte(k, '%') < 0 {
+				continue
+			}
+			// An encoded name could still spell an X-Sw-* parameter.
+			d, ok := formDecode(k)
+			if !ok || len(d) < 5 || !strings.EqualFold(d[:5], "x-sw-") {
+				continue
+			}
+			k = d
+		} else if strings.IndexByte(k, '%') >= 0 || strings.IndexByte(k, '+') >= 0 {
+			d, ok := formDecode(k)
+			if !ok {
+				return malformed("", "invalid percent-encoding in a query parameter name")
+			}
+			k = d
+		}
+		rp.any = true
+		for i, name := range paramNames {
+			if k == name {
+				if rp.seen[i] {
+					return malformed("", "duplicate "+name+" parameter")
+				}
+				if len(val) > maxParamLen {
+					return malformed("", name+" is too long")
+				}
+				rp.seen[i], rp.v[i] = true, val
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// verify does the work of Verify. With wantCanonical it also returns the
+// canonical request of the candidate that matched (for tests).
+func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyStore, wantCanonical bool) (*signet.Verified, string, error) {
+	var rp rawParams
+	if r.URL != nil {
+		if err := parseQuery(r.URL.RawQuery, &rp); err != nil {
+			return nil, "", err
+		}
+	}
+	if !rp.any {
+		return nil, "", swError("", signet.ErrNoSignature, "no X-Sw-* query parameters")
+	}
+	for i, name := range paramNames {
+		if !rp.seen[i] {
+			return nil, "", malformed("", "missing "+name+" parameter")
+		}
+	}
+	// Credential: "<id>/<YYYYMMDD>", the id being the text before the
+	// first '/', as the Signway gateway reads it.
+	keyID, day, ok := splitCredential(rp.v[1])
+	if !ok || keyID == "" {
+		return nil, "", malformed("", "X-Sw-Credential is not <id>/<YYYYMMDD>")
+	}
+	var dec [8]string
+	for i := range rp.v {
+		if i == 1 {
+			continue
+		}
+		d, ok := formDecode(rp.v[i])
+		if !ok {
+			return nil, "", malformed(keyID, "invalid percent-encoding in "+paramNames[i])
+		}
+		dec[i] = d
+	}
+	p := params{
+		algorithm:     dec[0],
+		keyID:         keyID,
+		day:           day,
+		date:          dec[2],
+		expires:       dec[3],
+		proxy:         dec[4],
+		signedHeaders: dec[5],
+		body:          dec[6],
+	}
+	sigHex := dec[7]
+	if p.algorithm != Algorithm {
+		return nil, "", swError(keyID, signet.ErrAlgorithm, "X-Sw-Algorithm must be "+Algorithm)
+	}
+	signedAt, ok := parseDate(p.date)
+	if !ok {
+		return nil, "", malformed(keyID, "X-Sw-Date is not YYYYMMDDTHHMMSSZ")
+	}
+	if day != p.date[:8] {
+		return nil, "", malformed(keyID, "X-Sw-Credential date does not match X-Sw-Date")
+	}
+	expSecs, ok := parseExpires(p.expires)
+	if !ok {
+		return nil, "", malformed(keyID, "X-Sw-Expires is not a number of seconds (0 to 4294967295)")
+	}
+	var sig [sha256.Size]byte
+	if !decodeHex(sigHex, sig[:]) {
+		return nil, "", malformed(keyID, "X-Sw-Signature is not 64 hex digits")
+	}
+	bodySigned := p.body == "true" // only the exact string, as Signway
+
+	key, err := keys.Key(ctx, keyID)
+	if err != nil {
+		if errors.Is(err, signet.ErrUnknownKey) {
+			return nil, "", swError(keyID, signet.ErrUnknownKey, "no key with this id")
+		}
+		return nil, "", fmt.Errorf("sw1: key %q: %w", keyID, err)
+	}
+	if key == nil {
+		return nil, "", swError(keyID, signet.ErrUnknownKey, "no key with this id")
+	}
+	if !key.AllowsScheme(signet.SchemeSW1) || len(key.Secrets) == 0 {
+		return nil, "", swError(keyID, signet.ErrSchemeNotAllowed, "key may not sign SW1 URLs")
+	}
+	lifetime := time.Duration(expSecs) * time.Second
+	if key.MaxExpires > 0 && lifetime > key.MaxExpires {
+		return nil, "", swError(keyID, signet.ErrExpiresTooLong, "X-Sw-Expires exceeds the key's maximum of "+key.MaxExpires.String())
+	}
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	t := now()
+	expiresAt := signedAt.Add(lifetime)
+	if t.After(expiresAt) {
+		return nil, "", swError(keyID, signet.ErrExpired, "URL expired at "+expiresAt.Format(time.RFC3339))
+	}
+	skew := v.MaxSkew
+	if skew == 0 {
+		skew = DefaultMaxSkew
+	} else if skew < 0 {
+		skew = 0
+	}
+	if signedAt.After(t.Add(skew)) {
+		return nil, "", swError(keyID, signet.ErrNotYetValid, "X-Sw-Date is in the future")
+	}
+
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+
+	st := statePool.Get().(*state)
+	defer func() {
+		// Drop references to this request's strings before pooling.
+		clear(st.hs[:cap(st.hs)])
+		st.cands = [maxCandidates]candidate{}
+		statePool.Put(st)
+	}()
+
+	// Signed headers: X-Sw-SignedHeaders keeps the client's order in the
+	// query; the header block is sorted.
+	var signedNames []string
+	hs := st.hs[:0]
+	clIndex := -1
+	for rest := p.signedHeaders; rest != ""; {
+		var name string
+		name, rest, _ = strings.Cut(rest, ";")
+		if name == "" {
+			continue
+		}
+		name = strings.ToLower(name)
+		val, ok := headerValue(r, name)
+		if !ok {
+			st.hs = hs[:0]
+			return nil, "", swError(keyID, signet.ErrMissingHeader, "signed header "+strconv.Quote(name)+" is missing from the request")
+		}
+		if !containsHeader(hs, name) {
+			hs = append(hs, header{name, strings.TrimSpace(val)})
+			signedNames = append(signedNames, name)
+		}
+	}
+	hs = sortHeaders(hs)
+	st.hs = hs
+	for i := range hs {
+		if hs[i].name == "content-length" {
+			clIndex = i
+		}
+	}
+
+	var body []byte
+	if bodySigned {
+		body, err = v.readBody(r, keyID)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+
+	// Candidate canonical paths: "/" (the Rust gateway's and our signer's
+	// view) and the path the request arrived on (SDKs sign the gateway
+	// URL's own path, which matters when the gateway sits under a prefix).
+	var paths [maxPaths]string
+	np := 0
+	paths[np] = "/"
+	np++
+	if r.URL != nil {
+		if ep := r.URL.EscapedPath(); ep != "/" && ep != "" {
+			paths[np] = ep
+			np++
+		}
+	}
+	if r.RequestURI != "" && r.RequestURI != "*" {
+		// Behind http.StripPrefix r.URL lost the prefix the client signed.
+		rp, _, _ := strings.Cut(r.RequestURI, "?")
+		if strings.HasPrefix(rp, "/") && rp != "/" && (np == 1 || rp != paths[1]) {
+			paths[np] = rp
+			np++
+		}
+	}
+	// Candidate encodings: only those that change the canonical query.
+	var encs [numEncodings]encoding
+	ne := 0
+	encs[ne] = encRust
+	ne++
+	dep := departures(&p)
+	for _, e := range [...]encoding{encPython, encJS} {
+		if dep&(1<<e) != 0 {
+			encs[ne] = e
+			ne++
+		}
+	}
+	// Candidate content-length values: as sent, and for a non-ASCII body
+	// the length the Python SDK (code points) and JS SDK (UTF-16 units)
+	// signed.
+	var cls [maxCLValues]string
+	ncl := 1
+	if clIndex >= 0 {
+		cls[0] = hs[clIndex].value
+		if bodySigned && !isASCII(body) {
+			for _, n := range [...]int{utf8.RuneCount(body), utf16Len(body)} {
+				s := strconv.Itoa(n)
+				dup := false
+				for _, c := range cls[:ncl] {
+					dup = dup || c == s
+				}
+				if !dup {
+					cls[ncl] = s
+					ncl++
+				}
+			}
+		}
+	}
+
+	nc := 0
+	for _, path := range paths[:np] {
+		for _, enc := range encs[:ne] {
+			for _, cl := range cls[:ncl] {
+				if clIndex >= 0 {
+					hs[clIndex].value = cl
+				}
+				st.buf = appendCanonicalPrefix(st.buf[:0], method, path, &p, enc, hs)
+				st.h.Reset()
+				st.h.Write(st.buf)
+				st.h.Write(body)
+				st.sumInto(&st.digests[nc])
+				st.cands[nc] = candidate{path, enc, cl}
+				nc++
+			}
+		}
+	}
+
+	for si, secret := range key.Secrets {
+		k := signingKey(secret, p.date)
+		for ci := 0; ci < nc; ci++ {
+			st.buf = appendStringToSign(st.buf[:0], p.date, &st.digests[ci])
+			st.hmac(&k, st.buf, &st.mac)
+			if !hmac.Equal(st.mac[:], sig[:]) {
+				continue
+			}
+			ver := &signet.Verified{
+				Scheme:        signet.SchemeSW1,
+				KeyID:         keyID,
+				Key:           key,
+				SecretIndex:   si,
+				Algorithm:     Algorithm,
+				SignedAt:      signedAt,
+				ExpiresAt:     expiresAt,
+				SignedHeaders: signedNames,
+				Target:        p.proxy,
+				BodySigned:    bodySigned,
+				Signature:     sigHex,
+			}
+			var canon string
+			if wantCanonical {
+				c := st.cands[ci]
+				if clIndex >= 0 {
+					hs[clIndex].value = c.cl
+				}
+				canon = string(appendCanonicalPrefix(nil, method, c.path, &p, c.enc, hs)) + string(body)
+			}
+			return ver, canon, nil
+		}
+	}
+	return nil, "", swError(keyID, signet.ErrMismatch, "signature does not match the request")
+}
+
+func containsHeader(hs []header, name string) bool {
+	for _, h := range hs {
+		if h.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// headerValue returns the first value of the named header. Host and
+// Content-Length are not in r.Header on every path, so they fall back to
+// r.Host and r.ContentLength.
+func headerValue(r *http.Request, name string) (string, bool) {
+	if vs := r.Header.Values(name); len(vs) > 0 {
+		return vs[0], true
+	}
+	switch name {
+	case "host":
+		if r.Host != "" {
+			return r.Host, true
+		}
+	case "content-length":
+		if r.ContentLength > 0 {
+			return strconv.FormatInt(r.ContentLength, 10), true
+		}
+	}
+	return "", false
+}
+
+// readBody reads a signed body, bounded by MaxBody and Content-Length, and
+// leaves r.Body readable again.
+func (v *Verifier) readBody(r *http.Request, keyID string) ([]byte, error) {
+	raw, ok := headerValue(r, "content-length")
+	if !ok {
+		return nil, malformed(keyID, "X-Sw-Body=true requires a Content-Length header")
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(raw), 10, 63)
+	if err != nil {
+		return nil, malformed(keyID, "invalid Content-Length")
+	}
+	max := v.MaxBody
+	if max <= 0 {
+		max = DefaultMaxBody
+	}
+	if n > uint64(max) {
+		return nil, swError(keyID, signet.ErrBodyTooLarge, "signed body larger than "+strconv.FormatInt(max, 10)+" bytes")
+	}
+	var body []byte
+	if r.Body != nil {
+		body, err = io.ReadAll(io.LimitReader(r.Body, int64(n)+1))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, swError(keyID, signet.ErrBodyTooLarge, "signed body too large")
+			}
+			return nil, malformed(keyID, "reading the body failed")
+		}
+		orig := r.Body
+		r.Body = &replayBody{Reader: bytes.NewReader(body), orig: orig}
+	}
+	if uint64(len(body)) != n {
+		return nil, malformed(keyID, "body length does not match Content-Length")
+	}
+	if !utf8.Valid(body) {
+		return nil, malformed(keyID, "signed body is not valid UTF-8")
+	}
+	return body, nil
+}
+
+// replayBody replays the bytes read for verification and closes the
+// original body.
+type replayBody struct {
+	*bytes.Reader
+	orig io.Closer
+}
+
+func (b *replayBody) Close() error { return b.orig.Close() }
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// utf16Len is the body's length in UTF-16 code units (JS string length).
+func utf16Len(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// formDecode decodes application/x-www-form-urlencoded text: %XX escapes
+// and '+' as space (the Python SDK's quote_plus). It returns s itself when
+// there is nothing to decode.
+func formDecode(s string) (string, bool) {
+	i := 0
+	for i < len(s) && s[i] != '%' && s[i] != '+' {
+		i++
+	}
+	if i == len(s) {
+		return s, true
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			b.WriteByte(' ')
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false
+			}
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
+}
+
+// splitCredential form-decodes a raw X-Sw-Credential and splits it at its
+// first '/'. When the id needs no decoding (the usual "<id>%2F<day>") it
+// returns substrings of raw and allocates nothing.
+func splitCredential(raw string) (id, day string, ok bool) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '/' || c == '%' && i+2 < len(raw) && raw[i+1] == '2' && (raw[i+2] == 'F' || raw[i+2] == 'f') {
+			rest := raw[i+1:]
+			if c == '%' {
+				rest = raw[i+3:]
+			}
+			day, ok = formDecode(rest)
+			return raw[:i], day, ok
+		}
+		if c == '%' || c == '+' {
+			break // the id itself is encoded
+		}
+	}
+	d, ok := formDecode(raw)
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(d, "/")
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// decodeHex decodes exactly len(dst)*2 hex digits of either case.
+func decodeHex(s string, dst []byte) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		a, b := s[2*i], s[2*i+1]
+		if !isHex(a) || !isHex(b) {
+			return false
+		}
+		dst[i] = unhex(a)<<4 | unhex(b)
+	}
+	return true
+}
+
+// parseDate parses YYYYMMDDTHHMMSSZ, refusing out-of-range fields.
+func parseDate(s string) (time.Time, bool) {
+	if len(s) != 16 || s[8] != 'T' || s[15] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(a, b int) (int, bool) {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(4, 6)
+	d, ok3 := num(6, 8)
+	h, ok4 := num(9, 11)
+	mi, ok5 := num(11, 13)
+	se, ok6 := num(13, 15)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
+	if t.Day() != d || int(t.Month()) != mo {
+		return time.Time{}, false // e.g. February 30
+	}
+	return t, true
+}
+
+// parseExpires parses a u32 in decimal, with an optional leading '+' as
+// Rust's u32 parser allows.
+func parseExpires(s string) (uint32, bool) {
+	s = strings.TrimPrefix(s, "+")
+	if s == "" || len(s) > 20 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+		if n > 1<<32-1 {
+			return 0, false
+		}
+	}
+	return uint32(n), true
+}
