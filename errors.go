@@ -24,6 +24,7 @@ var (
 	ErrBodyTooLarge      = errors.New("signed body too large")
 	ErrReplay            = errors.New("signature replayed")
 	ErrForbiddenUpstream = errors.New("upstream not allowed for key")
+	ErrStoreUnavailable  = errors.New("shared store unavailable")
 )
 
 // Error is the one error type verification returns. It carries the scheme
@@ -80,6 +81,7 @@ var reasons = []struct {
 	{ErrBodyTooLarge, "body_too_large", http.StatusRequestEntityTooLarge},
 	{ErrReplay, "replayed", http.StatusConflict},
 	{ErrForbiddenUpstream, "forbidden_upstream", http.StatusForbidden},
+	{ErrStoreUnavailable, "store_unavailable", http.StatusServiceUnavailable},
 }
 
 // Code returns the stable reason code for err ("signature_mismatch", ...), or

@@ -10,9 +10,11 @@ import (
 
 // Scheme names, as used in Key.Schemes, Verified.Scheme and configuration.
 const (
-	SchemeSW1    = "sw1"    // Signway SW1-HMAC-SHA256 pre-signed URLs
-	SchemeReqSig = "reqsig" // REQUEST-SIGNATURE Authorization header
-	SchemeCavage = "cavage" // draft-cavage HTTP Signatures
+	SchemeSW1     = "sw1"     // Signway SW1-HMAC-SHA256 pre-signed URLs
+	SchemeReqSig  = "reqsig"  // REQUEST-SIGNATURE Authorization header
+	SchemeCavage  = "cavage"  // draft-cavage HTTP Signatures
+	SchemeRFC9421 = "rfc9421" // RFC 9421 HTTP Message Signatures
+	SchemeSigV4   = "sigv4"   // AWS Signature Version 4
 )
 
 // Algorithm names accepted by Key.Algorithms (draft-cavage names).
@@ -48,6 +50,11 @@ type Key struct {
 	// MaxExpires, when positive, refuses pre-signed URLs whose lifetime is
 	// longer. Zero means no limit beyond the scheme's own.
 	MaxExpires time.Duration
+
+	// SingleUse makes every signature of this key valid once: a replay
+	// before the signature expires is refused with ErrReplay. It needs a
+	// ReplayStore where the key is verified.
+	SingleUse bool
 }
 
 // AllowsScheme reports whether k may be used with scheme.

@@ -35,6 +35,7 @@ func TestCodeAndStatus(t *testing.T) {
 		{signet.ErrBodyTooLarge, "body_too_large", 413},
 		{signet.ErrReplay, "replayed", 409},
 		{signet.ErrForbiddenUpstream, "forbidden_upstream", 403},
+		{signet.ErrStoreUnavailable, "store_unavailable", 503},
 		{errors.New("disk on fire"), "internal", 500},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,15 @@ type Verified struct {
 	// Signature is the signature as presented. It is public (the client sent
 	// it) and identifies the request for replay protection.
 	Signature string
+
+	// ReplayID identifies this signed request for replay protection: the
+	// scheme, key id and nonce when the request carries a nonce, else a hash
+	// of what the signature covers (the signature text itself can have
+	// several valid encodings, so it is not used). Stored until ExpiresAt.
+	ReplayID string
+
+	// Nonce is the nonce the signature covers, when the scheme has one.
+	Nonce string
 }
 
 // Verifier verifies the signature of a request. It looks the key up itself,

@@ -140,6 +140,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		SignedAt:    signedAt,
 		ExpiresAt:   expiresAt,
 		Signature:   p.canonicalSignature(),
+		// ECDSA signatures have several valid encodings; what they cover
+		// does not.
+		ReplayID: signet.ReplayID(signet.SchemeCavage, id, msg),
 	}
 
 	if slices.Contains(p.Headers, "digest") {

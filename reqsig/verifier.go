@@ -107,6 +107,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		SignedAt:    signedAt,
 		ExpiresAt:   signedAt.Add(skew),
 		Signature:   a.Signature,
+		// The signature is compared as text, so one request has one
+		// accepted signature text: it identifies the request.
+		ReplayID: scheme + ":" + a.APIKey + ":" + a.Signature,
 	}, nil
 }
 

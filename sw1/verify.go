@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -400,6 +401,9 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				Target:        p.proxy,
 				BodySigned:    bodySigned,
 				Signature:     sigHex,
+				// An HMAC has one valid value per request, so its bytes
+				// identify the request (hex case aside: normalised here).
+				ReplayID: "sw1:" + keyID + ":" + hex.EncodeToString(sig[:]),
 			}
 			var canon string
 			if wantCanonical {
