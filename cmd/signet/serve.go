@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/signet-dev/signet/config"
+	"github.com/signet-dev/signet/gateway"
+)
+
+const serveSummary = `Usage: signet serve [--config FILE] [--listen ADDR] [flags]
+       signet serve <id> <secret> [--header 'Name: value']... [--allow-origin URL]... [flags]
+
+Runs the gateway. With --config it serves the YAML file (docs/config.md); the
+file is reloaded on SIGHUP and when it changes (a bad new file keeps the old
+configuration). Without it, the Signway-style quick start serves one key
+(<id> <secret>, or SW_ID and SW_SECRET) for SW1 pre-signed URLs on
+0.0.0.0:$PORT (default 3000), injecting the --header values into every
+forwarded request. With no --allow-origin any public target origin is
+allowed; loopback, private, link-local and metadata addresses are refused
+unless listed with --allow-origin.`
+
+// stringList collects a repeatable flag; a value may also hold a
+// comma-separated list.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	for p := range strings.SplitSeq(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+// serveOptions are the parsed command line of serve.
+type serveOptions struct {
+	configPath   string
+	listen       string
+	id, secret   string
+	headers      headerFlags
+	allowOrigins stringList
+	corsOrigins  stringList
+	corsMethods  stringList
+	corsHeaders  stringList
+	corsExpose   stringList
+	logLevel     string
+	reloadEvery  time.Duration
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var o serveOptions
+	fs := newFlagSet("serve", serveSummary, stderr)
+	fs.StringVar(&o.configPath, "config", "", "YAML configuration `file` (see docs/config.md)")
+	fs.StringVar(&o.listen, "listen", "", "listen `address` host:port; overrides the config file and PORT")
+	fs.Var(&o.headers, "header", "quick start: header injected into forwarded requests, 'Name: value' (repeatable)")
+	fs.Var(&o.allowOrigins, "allow-origin", "allowed target `origin` (repeatable); an origin listed is allowed even on a private address")
+	fs.Var(&o.corsOrigins, "cors-origin", "CORS: allowed browser `origin` (repeatable; default *)")
+	fs.Var(&o.corsMethods, "cors-method", "CORS: allowed `method` (repeatable; default *)")
+	fs.Var(&o.corsHeaders, "cors-header", "CORS: allowed request `header` (repeatable; default *)")
+	fs.Var(&o.corsExpose, "cors-expose-header", "CORS: response `header` the page may read (repeatable)")
+	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default: the config's, info)")
+	fs.DurationVar(&o.reloadEvery, "watch-interval", 2*time.Second, "how often the config file is checked for changes; 0 disables")
+
+	// Flags may follow the positional <id> <secret>, as in Signway's
+	// quick start: parse, take one positional argument, parse again.
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch len(positional) {
+	case 0:
+	case 2:
+		o.id, o.secret = positional[0], positional[1]
+	default:
+		return usageError(fs, stderr, "want <id> <secret>, or no arguments with --config")
+	}
+
+	cfg, err := o.config(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "signet serve: %v\n", err)
+		return &exitError{code: 2}
+	}
+	logger := newLogger(stderr, cfg.Log.Level)
+	gw, err := gateway.New(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "signet serve: %v\n", err)
+		return &exitError{code: 2}
+	}
+	defer gw.Close()
+	warnPublic(logger, gw)
+	return serve(ctx, gw, cfg, &o, getenv, logger)
+}
+
+// config builds the configuration: defaults, then the file or the quick
+// start, then flags.
+func (o *serveOptions) config(getenv func(string) string) (*config.Config, error) {
+	if o.id == "" && o.secret == "" && o.configPath == "" {
+		o.id, o.secret = getenv("SW_ID"), getenv("SW_SECRET")
+	}
+	var cfg *config.Config
+	switch {
+	case o.configPath != "" && o.id != "":
+		return nil, errors.New("use either --config FILE or the quick start <id> <secret>, not both")
+	case o.configPath != "":
+		if len(o.headers) > 0 {
+			return nil, errors.New("--header belongs to the quick start; with --config, set keys[].upstreams[].headers or routes[].headers")
+		}
+		var err error
+		if cfg, err = config.Load(o.configPath, getenv); err != nil {
+			return nil, err
+		}
+		cfg.AllowOrigins = append(cfg.AllowOrigins, o.allowOrigins...)
+	case o.id != "" || o.secret != "":
+		if o.id == "" || o.secret == "" {
+			return nil, errors.New("the quick start needs both <id> and <secret> (or SW_ID and SW_SECRET)")
+		}
+		cfg = quickStart(o, getenv)
+	default:
+		return nil, errors.New("nothing to serve: pass --config FILE (see examples/signet.yaml), or <id> <secret> (or SW_ID and SW_SECRET) for the Signway-style quick start")
+	}
+	if o.listen != "" {
+		cfg.Listen = o.listen
+	}
+	if len(o.corsOrigins) > 0 {
+		cfg.CORS.AllowOrigins = o.corsOrigins
+	}
+	if len(o.corsMethods) > 0 {
+		cfg.CORS.AllowMethods = o.corsMethods
+	}
+	if len(o.corsHeaders) > 0 {
+		cfg.CORS.AllowHeaders = o.corsHeaders
+	}
+	if len(o.corsExpose) > 0 {
+		cfg.CORS.ExposeHeaders = o.corsExpose
+	}
+	if o.logLevel != "" {
+		cfg.Log.Level = o.logLevel
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// quickStart is Signway's command line as a config: one key, SW1 only,
+// every target (or the --allow-origin ones) getting the --header values.
+func quickStart(o *serveOptions, getenv func(string) string) *config.Config {
+	cfg := config.Default()
+	port := getenv("PORT")
+	if port == "" {
+		port = "3000"
+	}
+	cfg.Listen = net.JoinHostPort("0.0.0.0", port)
+	inject := map[string]string{}
+	for name, values := range o.headers.Header() {
+		inject[name] = strings.Join(values, ", ")
+	}
+	k := config.Key{ID: o.id, Secrets: []string{o.secret}, Schemes: []string{"sw1"}}
+	origins := []string(o.allowOrigins)
+	if len(origins) == 0 {
+		origins = []string{"*"}
+	}
+	for _, origin := range origins {
+		k.Upstreams = append(k.Upstreams, config.Upstream{Origin: origin, Headers: inject})
+	}
+	cfg.Keys = []config.Key{k}
+	return cfg
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func warnPublic(logger *slog.Logger, gw *gateway.Gateway) {
+	for _, id := range gw.PublicOriginsAllowed() {
+		logger.Warn("pre-signed URLs of this key may reach any public origin; restrict them with --allow-origin or keys[].upstreams",
+			"key_id", id)
+	}
+}
+
+// serve runs the HTTP server until ctx is cancelled, then shuts down
+// gracefully: in-flight requests and streams may finish until the shutdown
+// deadline.
+func serve(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, o *serveOptions, getenv func(string) string, logger *slog.Logger) error {
+	l := cfg.Limits
+	srv := &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: l.ReadHeaderTimeout.D(),
+		ReadTimeout:       l.ReadTimeout.D(),
+		WriteTimeout:      l.WriteTimeout.D(),
+		IdleTimeout:       l.IdleTimeout.D(),
+		MaxHeaderBytes:    int(l.MaxHeaderBytes),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.H2C && cfg.TLS.CertFile == "" {
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	tlsOn := cfg.TLS.CertFile != ""
+	logger.Info("listening", "addr", ln.Addr().String(), "tls", tlsOn, "h2c", cfg.H2C && !tlsOn, "keys", len(cfg.Keys), "routes", len(cfg.Routes))
+
+	errc := make(chan error, 1)
+	go func() {
+		if tlsOn {
+			// HTTP/2 is negotiated over TLS by default.
+			errc <- srv.ServeTLS(ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	defer stopReload()
+	if o.configPath != "" {
+		go watchConfig(reloadCtx, gw, o, getenv, logger)
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	stopReload()
+	timeout := l.ShutdownTimeout.D()
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	logger.Info("shutting down", "deadline", timeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown deadline passed; closing remaining connections", "err", err)
+		_ = srv.Close()
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// watchConfig reloads the config file on SIGHUP and when its size or
+// modification time changes. A file that fails to load or validate is
+// logged and the running configuration kept. Listen address and server
+// limits need a restart.
+func watchConfig(ctx context.Context, gw *gateway.Gateway, o *serveOptions, getenv func(string) string, logger *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	stamp := func() string {
+		fi, err := os.Stat(o.configPath)
+		if err != nil {
+			return ""
+		}
+		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
+	}
+	last := stamp()
+	var tick <-chan time.Time
+	if o.reloadEvery > 0 {
+		t := time.NewTicker(o.reloadEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		why := "sighup"
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		case <-tick:
+			s := stamp()
+			if s == last || s == "" {
+				continue
+			}
+			last, why = s, "file changed"
+		}
+		cfg, err := o.config(getenv)
+		if err == nil {
+			err = gw.Reload(cfg)
+		}
+		if err != nil {
+			logger.Error("config reload failed; keeping the running configuration", "trigger", why, "err", err.Error())
+			continue
+		}
+		logger.Info("config reloaded", "trigger", why, "keys", len(cfg.Keys), "routes", len(cfg.Routes))
+		warnPublic(logger, gw)
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/cavage"
+	"github.com/signet-dev/signet/reqsig"
+	"github.com/signet-dev/signet/sw1"
+)
+
+func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sign", "signet sign: print the headers that sign a request (or a curl command with --curl)", stderr)
+	var (
+		scheme      = fs.String("scheme", "", "signature scheme: sw1, reqsig or cavage (required)")
+		id          = fs.String("id", "", "key id (default $SIGNET_ID or $SW_ID)")
+		secret      = fs.String("secret", "", "key secret (default $SIGNET_SECRET or $SW_SECRET)")
+		method      = fs.String("method", "GET", "HTTP method")
+		rawURL      = fs.String("url", "", "URL of the request (required); for sw1, the target API URL")
+		body        = fs.String("body", "", "request body (cavage signs it through a Digest header)")
+		algorithm   = fs.String("algorithm", "hmac-sha256", "cavage: hmac-sha256, hmac-sha512 or hmac-sha1")
+		signHeaders = fs.String("sign-headers", "", "cavage: headers to sign, space-separated (default \"(request-target) host date\", plus digest with a body)")
+		headerName  = fs.String("header-name", "Authorization", "cavage: put the signature in Authorization or Signature")
+		apiVersion  = fs.String("api-version", "v1", "reqsig: API version")
+		signedHost  = fs.Bool("signed-host", true, "reqsig: sign the host")
+		gateway     = fs.String("gateway", "", "sw1: base URL of the Signet gateway")
+		expires     = fs.Duration("expires", 0, "sw1: URL lifetime (default 10m); cavage: add (created)/(expires) valid this long")
+		curl        = fs.Bool("curl", false, "print a ready curl command instead of headers")
+		headers     headerFlags
+		at          timeFlag
+	)
+	fs.Var(&headers, "header", "request header, 'Name: value' (repeatable); signed where the scheme signs headers")
+	fs.Var(&at, "at", "signing time instead of now (RFC 3339 or unix seconds)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	kid, sec, err := credentials(*id, *secret, getenv)
+	if err != nil {
+		return usageError(fs, stderr, err.Error())
+	}
+	if *rawURL == "" {
+		return usageError(fs, stderr, "--url is required")
+	}
+	var signer signet.RequestSigner
+	switch *scheme {
+	case signet.SchemeSW1:
+		if *gateway == "" {
+			return usageError(fs, stderr, "--gateway is required with --scheme sw1")
+		}
+		s := &sw1.Signer{KeyID: kid, Secret: sec, Gateway: *gateway, Expires: *expires, Now: at.now(), SignBody: *body != ""}
+		for name := range headers.Header() {
+			s.SignHeaders = append(s.SignHeaders, name)
+		}
+		slices.Sort(s.SignHeaders)
+		signer = s
+	case signet.SchemeReqSig:
+		signer = &reqsig.Signer{KeyID: kid, Secret: sec, APIVersion: *apiVersion, DisableSignedHost: !*signedHost, Now: at.now()}
+	case signet.SchemeCavage:
+		s := &cavage.Signer{KeyID: kid, Secret: sec, Algorithm: *algorithm, HeaderName: *headerName, Expires: *expires, Now: at.now()}
+		if *signHeaders != "" {
+			s.Headers = strings.Fields(strings.ToLower(*signHeaders))
+		}
+		signer = s
+	case "":
+		return usageError(fs, stderr, "--scheme is required (sw1, reqsig or cavage)")
+	default:
+		return usageError(fs, stderr, fmt.Sprintf("unknown scheme %q (want sw1, reqsig or cavage)", *scheme))
+	}
+
+	var rd io.Reader
+	if *body != "" {
+		rd = strings.NewReader(*body)
+	}
+	req, err := http.NewRequest(*method, *rawURL, rd)
+	if err != nil {
+		return fmt.Errorf("bad request: %w", err)
+	}
+	for name, vs := range headers.Header() {
+		req.Header[name] = vs
+	}
+	before := req.Header.Clone()
+	if err := signer.SignRequest(req); err != nil {
+		return err
+	}
+
+	if *curl {
+		fmt.Fprintln(stdout, curlCommand(req, *body))
+		return nil
+	}
+	if *scheme == signet.SchemeSW1 {
+		// A pre-signed URL carries its signature in the URL itself.
+		fmt.Fprintln(stdout, req.URL.String())
+		return nil
+	}
+	for _, name := range sortedKeys(req.Header) {
+		if slices.Equal(before[name], req.Header[name]) {
+			continue
+		}
+		for _, v := range req.Header[name] {
+			fmt.Fprintf(stdout, "%s: %s\n", name, v)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// curlCommand renders req as a curl command line, quoted for POSIX shells.
+func curlCommand(req *http.Request, body string) string {
+	var b bytes.Buffer
+	b.WriteString("curl")
+	if req.Method != http.MethodGet || body != "" {
+		b.WriteString(" -X " + shellQuote(req.Method))
+	}
+	for _, name := range sortedKeys(req.Header) {
+		for _, v := range req.Header[name] {
+			b.WriteString(" -H " + shellQuote(name+": "+v))
+		}
+	}
+	if body != "" {
+		b.WriteString(" --data-binary " + shellQuote(body))
+	}
+	b.WriteString(" " + shellQuote(req.URL.String()))
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

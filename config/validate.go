@@ -1,0 +1,276 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/signet-dev/signet"
+)
+
+// ReservedPaths are answered by the gateway itself, unsigned; routes may not
+// use them.
+var ReservedPaths = []string{"/healthz", "/readyz", "/metrics"}
+
+// Known scheme and algorithm names.
+var (
+	knownSchemes    = []string{signet.SchemeSW1, signet.SchemeReqSig, signet.SchemeCavage}
+	routeSchemes    = []string{signet.SchemeReqSig, signet.SchemeCavage}
+	knownAlgorithms = []string{signet.AlgHMACSHA1, signet.AlgHMACSHA256, signet.AlgHMACSHA512}
+	logLevels       = []string{"debug", "info", "warn", "error"}
+)
+
+// Validate reports every problem in c at once (joined with errors.Join).
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Listen == "" {
+		add("listen: empty")
+	} else if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen: %q is not host:port", c.Listen)
+	}
+
+	if len(c.Keys) == 0 {
+		add("keys: no key configured (use --config FILE, or the quick start: signet serve <id> <secret>)")
+	}
+	ids := map[string]bool{}
+	for i, k := range c.Keys {
+		where := fmt.Sprintf("keys[%d]", i)
+		if k.ID != "" {
+			where = fmt.Sprintf("keys[%d] (%s)", i, k.ID)
+		}
+		switch {
+		case k.ID == "":
+			add("%s: id is empty", where)
+		case ids[k.ID]:
+			add("%s: duplicate id", where)
+		case len(k.ID) > 256:
+			add("%s: id longer than 256 bytes", where)
+		}
+		ids[k.ID] = true
+		if len(k.Secrets) == 0 {
+			add("%s: no secrets", where)
+		}
+		for j, s := range k.Secrets {
+			if s == "" {
+				add("%s: secrets[%d] is empty", where, j)
+			}
+		}
+		for _, s := range k.Schemes {
+			if !slices.Contains(knownSchemes, s) {
+				add("%s: unknown scheme %q (known: %s)", where, s, strings.Join(knownSchemes, ", "))
+			}
+		}
+		if strings.Contains(k.ID, "/") && (len(k.Schemes) == 0 || slices.Contains(k.Schemes, signet.SchemeSW1)) {
+			add("%s: an id containing / cannot sign SW1 URLs (Signway reads the id up to the first /); list schemes without sw1", where)
+		}
+		for _, a := range k.Algorithms {
+			if !slices.Contains(knownAlgorithms, a) {
+				add("%s: unknown algorithm %q (known: %s)", where, a, strings.Join(knownAlgorithms, ", "))
+			}
+		}
+		if k.MaxExpires < 0 {
+			add("%s: max_expires is negative", where)
+		}
+		seen := map[string]bool{}
+		for j, u := range k.Upstreams {
+			uw := fmt.Sprintf("%s.upstreams[%d]", where, j)
+			o := u.Origin
+			if o != "*" {
+				n, err := normalizeConfigOrigin(o)
+				if err != nil {
+					add("%s: origin: %v", uw, err)
+					continue
+				}
+				o = n
+			}
+			if seen[o] {
+				add("%s: duplicate origin %q", uw, u.Origin)
+			}
+			seen[o] = true
+			validateHeaders(uw, u.Headers, add)
+		}
+	}
+
+	for i, o := range c.AllowOrigins {
+		if o == "*" {
+			continue
+		}
+		if _, err := normalizeConfigOrigin(o); err != nil {
+			add("allow_origins[%d]: %v", i, err)
+		}
+	}
+
+	type routeKey struct{ host, path string }
+	routes := map[routeKey]bool{}
+	for i, r := range c.Routes {
+		where := fmt.Sprintf("routes[%d] (%s)", i, r.Path)
+		if !strings.HasPrefix(r.Path, "/") {
+			add("%s: path must start with /", where)
+		}
+		for _, p := range ReservedPaths {
+			if r.Path == p || r.Path == p+"/" {
+				add("%s: %s is reserved", where, p)
+			}
+		}
+		rk := routeKey{strings.ToLower(r.Host), strings.TrimSuffix(r.Path, "/")}
+		if routes[rk] {
+			add("%s: duplicate route (same host and path)", where)
+		}
+		routes[rk] = true
+		if r.Upstream == "" {
+			add("%s: upstream is empty", where)
+		} else if u, err := url.Parse(r.Upstream); err != nil {
+			add("%s: upstream: invalid URL", where)
+		} else if _, err := OriginOf(u); err != nil {
+			add("%s: upstream: %v", where, err)
+		} else if u.RawQuery != "" || u.Fragment != "" {
+			add("%s: upstream must not carry a query or fragment", where)
+		}
+		for _, s := range r.Schemes {
+			if !slices.Contains(routeSchemes, s) {
+				add("%s: scheme %q cannot serve a route (use %s; sw1 URLs name their own target)", where, s, strings.Join(routeSchemes, ", "))
+			}
+		}
+		for _, h := range r.RequireHeaders {
+			if h != strings.ToLower(h) || h == "" {
+				add("%s: require_headers: %q must be a lower-case header name or (pseudo-header)", where, h)
+			}
+		}
+		for _, id := range r.Keys {
+			if !ids[id] {
+				add("%s: keys: unknown key id %q", where, id)
+			}
+		}
+		validateHeaders(where, r.Headers, add)
+	}
+
+	if c.CORS.MaxAge < 0 {
+		add("cors.max_age is negative")
+	}
+	if c.CORS.AllowCredentials && slices.Contains(c.CORS.AllowOrigins, "*") {
+		// Browsers refuse "*" with credentials; echoing any origin with
+		// credentials would let every site use the caller's cookies.
+		add("cors: allow_credentials needs explicit allow_origins, not *")
+	}
+	for _, o := range c.CORS.AllowOrigins {
+		if o != "*" {
+			if _, err := NormalizeOrigin(o); err != nil {
+				add("cors.allow_origins: %q: %v", o, err)
+			}
+		}
+	}
+	for _, m := range c.CORS.AllowMethods {
+		if m != "*" && !validToken(m) {
+			add("cors.allow_methods: invalid method %q", m)
+		}
+	}
+	for _, list := range [][]string{c.CORS.AllowHeaders, c.CORS.ExposeHeaders} {
+		for _, h := range list {
+			if h != "*" && !validToken(h) {
+				add("cors: invalid header name %q", h)
+			}
+		}
+	}
+
+	l := c.Limits
+	if l.MaxSignedBody <= 0 {
+		add("limits.max_signed_body must be positive")
+	}
+	if l.MaxHeaderBytes < 0 {
+		add("limits.max_header_bytes is negative")
+	}
+	if l.ReadHeaderTimeout <= 0 {
+		add("limits.read_header_timeout must be positive (it guards against slow clients)")
+	}
+	for name, d := range map[string]Duration{
+		"read_timeout": l.ReadTimeout, "write_timeout": l.WriteTimeout, "idle_timeout": l.IdleTimeout,
+		"shutdown_timeout": l.ShutdownTimeout, "upstream_dial_timeout": l.UpstreamDialTimeout,
+		"upstream_tls_handshake_timeout":   l.UpstreamTLSHandshakeTimeout,
+		"upstream_response_header_timeout": l.UpstreamResponseHeaderTimeout,
+		"upstream_idle_timeout":            l.UpstreamIdleTimeout,
+	} {
+		if d < 0 {
+			add("limits.%s is negative", name)
+		}
+	}
+	if l.UpstreamMaxIdleConnsPerHost < 0 {
+		add("limits.upstream_max_idle_conns_per_host is negative")
+	}
+	for name, s := range map[string]SchemeOptions{"sw1": c.Schemes.SW1, "reqsig": c.Schemes.ReqSig, "cavage": c.Schemes.Cavage} {
+		if s.MaxSkew < 0 {
+			add("schemes.%s.max_skew is negative", name)
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		add("tls: set both cert_file and key_file, or neither")
+	}
+	if c.Log.Level != "" && !slices.Contains(logLevels, c.Log.Level) {
+		add("log.level: %q is not one of %s", c.Log.Level, strings.Join(logLevels, ", "))
+	}
+	return errors.Join(errs...)
+}
+
+// normalizeConfigOrigin accepts an origin with an optional trailing "/" but
+// no other path, query or fragment: an origin is not a URL prefix.
+func normalizeConfigOrigin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("invalid URL %q", raw)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q is not an origin (scheme://host[:port], no path)", raw)
+	}
+	return OriginOf(u)
+}
+
+func validateHeaders(where string, h map[string]string, add func(string, ...any)) {
+	for k, v := range h {
+		if !validToken(k) {
+			add("%s: headers: invalid header name %q", where, k)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			// Never echo the value: it is usually a credential.
+			add("%s: headers: value of %s contains CR, LF or NUL", where, k)
+		}
+		switch http.CanonicalHeaderKey(k) {
+		case "Host", "Connection", "Content-Length", "Transfer-Encoding", "Upgrade", "Te", "Trailer":
+			add("%s: headers: %s cannot be injected", where, k)
+		}
+	}
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// SignetKeys converts the configured keys to signet keys. Call Validate
+// first: SignetKeys does not check them.
+func (c *Config) SignetKeys() []*signet.Key {
+	out := make([]*signet.Key, 0, len(c.Keys))
+	for _, k := range c.Keys {
+		out = append(out, &signet.Key{
+			ID:         k.ID,
+			Secrets:    slices.Clone(k.Secrets),
+			Schemes:    slices.Clone(k.Schemes),
+			Algorithms: slices.Clone(k.Algorithms),
+			MaxExpires: k.MaxExpires.D(),
+		})
+	}
+	return out
+}

@@ -1,0 +1,23 @@
+// Package gateway is Signet's reverse proxy: an http.Handler that verifies
+// signed requests and forwards them upstream.
+//
+// Entry points: New builds a Gateway from a config.Config; Gateway.ServeHTTP
+// serves; Gateway.Reload swaps in a new configuration (a bad one keeps the
+// old). A request whose query carries X-Sw-Signature or X-Sw-Proxy is a
+// pre-signed SW1 URL: it is verified, the key must be allowed to reach the
+// target origin, and it is forwarded to X-Sw-Proxy. Any other request is
+// matched against the routes (longest path prefix, then host), verified with
+// the route's schemes (reqsig, cavage) and forwarded to the route's upstream
+// with the rest of the path.
+//
+// Forwarding uses httputil.ReverseProxy (Rewrite, FlushInterval -1): signing
+// parameters and signature headers are stripped, hop-by-hop headers dropped,
+// configured headers injected (client copies deleted first) only for the
+// origin they are configured for, X-Forwarded-* set. Upstream addresses are
+// checked at the dialer: loopback, private, link-local, metadata and other
+// non-public addresses are refused unless the origin is listed in the config.
+//
+// /healthz, /readyz and /metrics (Prometheus) are answered unsigned. Errors
+// are JSON {"error","message"} with the statuses of signet.Status, plus 404
+// no_route, 400 bad_path, 502 upstream_unreachable and 504 upstream_timeout.
+package gateway

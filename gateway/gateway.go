@@ -1,0 +1,536 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/config"
+)
+
+// Gateway verifies signed requests and forwards them upstream. Build one with
+// New; the zero value answers /healthz and refuses everything else with 404
+// no_route until Reload gives it a configuration.
+type Gateway struct {
+	// Logger receives one line per request and operational events. Nil
+	// discards them. Secrets, injected values and signatures are never logged.
+	Logger *slog.Logger
+
+	// Now is the clock handed to the verifiers. Nil means time.Now. It takes
+	// effect at the next Reload.
+	Now func() time.Time
+
+	// NewVerifier builds the verifier of a scheme: route is nil for sw1 (the
+	// pre-signed URL path) and the route being served otherwise. Nil means
+	// the built-in scheme packages (sw1, reqsig, cavage). It takes effect at
+	// the next Reload.
+	NewVerifier func(scheme string, cfg *config.Config, route *config.Route) (signet.Verifier, error)
+
+	// dialControl, when set (tests), runs after the SSRF guard accepted an
+	// address, just before connecting; an error refuses the dial.
+	dialControl func(network, address string, c syscall.RawConn) error
+
+	state     atomic.Pointer[state]
+	reloadMu  sync.Mutex
+	metricsMu sync.Once
+	metrics   *metrics
+}
+
+var _ http.Handler = (*Gateway)(nil)
+
+// New validates cfg and returns a Gateway serving it. logger may be nil.
+func New(cfg *config.Config, logger *slog.Logger) (*Gateway, error) {
+	g := &Gateway{Logger: logger}
+	if err := g.Reload(cfg); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Reload validates cfg and, when it is good, makes it the configuration for
+// new requests; requests in flight finish with the old one. On error the
+// current configuration stays in place.
+func (g *Gateway) Reload(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("gateway: nil config")
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("gateway: invalid config: %w", err)
+	}
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	st, err := g.build(cfg)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	old := g.state.Swap(st)
+	if old != nil {
+		// Idle connections of the old transports would otherwise linger;
+		// active ones finish their requests.
+		old.public.CloseIdleConnections()
+		old.explicit.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Config returns the configuration in use, nil before the first Reload. Do
+// not modify it.
+func (g *Gateway) Config() *config.Config {
+	if st := g.state.Load(); st != nil {
+		return st.cfg
+	}
+	return nil
+}
+
+// PublicOriginsAllowed lists the key ids whose pre-signed URLs may reach any
+// public origin (no upstreams and no allow_origins, or an origin "*"), for a
+// startup warning.
+func (g *Gateway) PublicOriginsAllowed() []string {
+	st := g.state.Load()
+	if st == nil {
+		return nil
+	}
+	var ids []string
+	for id, p := range st.policies {
+		if p.anyPublic != nil || p.useGlobal && st.allowAnyPublic {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Close releases idle upstream connections.
+func (g *Gateway) Close() error {
+	if st := g.state.Load(); st != nil {
+		st.public.CloseIdleConnections()
+		st.explicit.CloseIdleConnections()
+	}
+	return nil
+}
+
+func (g *Gateway) logger() *slog.Logger {
+	if g.Logger != nil {
+		return g.Logger
+	}
+	return discardLogger
+}
+
+var discardLogger = slog.New(slog.DiscardHandler)
+
+// ServeHTTP implements http.Handler: reserved paths, CORS, then a pre-signed
+// URL (any request whose query carries X-Sw-Signature or X-Sw-Proxy) or a
+// route.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	m := g.getMetrics()
+	rec := &recorder{ResponseWriter: w}
+	ex := &exchange{g: g, st: g.state.Load(), w: rec, r: r, start: start}
+	ex.reqID = requestID(r.Header.Get("X-Request-Id"))
+	rec.Header().Set("X-Request-Id", ex.reqID)
+	if r.Body != nil && r.Body != http.NoBody {
+		ex.in = &countingBody{ReadCloser: r.Body}
+		r.Body = ex.in
+	}
+	defer ex.finish(m)
+
+	switch r.URL.Path {
+	case "/healthz":
+		ex.outcome = "health"
+		writeStatus(rec, http.StatusOK, "ok")
+		return
+	case "/readyz":
+		ex.outcome = "health"
+		if ex.st == nil {
+			writeStatus(rec, http.StatusServiceUnavailable, "not configured")
+			return
+		}
+		writeStatus(rec, http.StatusOK, "ready")
+		return
+	case "/metrics":
+		ex.outcome = "metrics"
+		m.handler.ServeHTTP(rec, r)
+		return
+	}
+	st := ex.st
+	if st == nil {
+		ex.fail(http.StatusNotFound, "no_route", "no route matches this request")
+		return
+	}
+	if st.cors.handle(rec, r) {
+		ex.outcome = "preflight"
+		return
+	}
+	if isPresigned(r.URL.RawQuery) {
+		ex.scheme = signet.SchemeSW1
+		ex.servePresigned()
+		return
+	}
+	ex.serveRoute()
+}
+
+// isPresigned reports whether the query names an SW1 signature or target.
+// Routes never see such requests: a pre-signed URL names its own target.
+func isPresigned(rawQuery string) bool {
+	for q := rawQuery; q != ""; {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, _, _ := strings.Cut(kv, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if strings.EqualFold(k, "X-Sw-Signature") || strings.EqualFold(k, "X-Sw-Proxy") {
+			return true
+		}
+	}
+	return false
+}
+
+// exchange is the state of one request through the gateway.
+type exchange struct {
+	g      *Gateway
+	st     *state
+	w      *recorder
+	r      *http.Request
+	in     *countingBody
+	start  time.Time
+	reqID  string
+	scheme string
+	keyID  string // set once verified: a bounded label for metrics
+	origin string
+	// outcome is "ok" or the reason code of the failure.
+	outcome string
+	detail  string
+	// upstreamDur is the time to the upstream's response headers.
+	upstreamDur time.Duration
+	upstreamErr string
+	// upstreamStatus is the upstream's status, for answers written
+	// without WriteHeader (a 101 on a hijacked connection).
+	upstreamStatus int
+}
+
+func (ex *exchange) servePresigned() {
+	st, r := ex.st, ex.r
+	ver, err := st.sw1.Verify(r.Context(), r, st.keys)
+	if err != nil {
+		ex.verifyFailed(err)
+		return
+	}
+	ex.keyID = ver.KeyID
+	ex.scheme = ver.Scheme
+	target, err := url.Parse(ver.Target)
+	if err != nil || !target.IsAbs() {
+		ex.signetFail(signet.NewError(signet.SchemeSW1, ver.KeyID, signet.ErrMalformed, "X-Sw-Proxy is not an absolute URL"))
+		return
+	}
+	origin, err := config.OriginOf(target)
+	if err != nil {
+		ex.signetFail(signet.NewError(signet.SchemeSW1, ver.KeyID, signet.ErrMalformed, "X-Sw-Proxy: "+err.Error()))
+		return
+	}
+	ex.origin = origin
+	up, explicit, ok := st.policies[ver.KeyID].allow(origin, st)
+	if !ok {
+		ex.signetFail(signet.NewError(signet.SchemeSW1, ver.KeyID, signet.ErrForbiddenUpstream, "key may not reach "+origin))
+		return
+	}
+	out := *target
+	out.Scheme, _, _ = strings.Cut(origin, ":") // ws and wss travel as http and https
+	out.Fragment, out.RawFragment = "", ""
+	out.User = nil
+	if out.Path == "" {
+		out.Path = "/"
+	}
+	out.RawQuery = stripSwParams(out.RawQuery)
+	var inject []header
+	if up != nil {
+		inject = up.headers
+	}
+	ex.proxy(ver, &out, explicit, inject)
+}
+
+func (ex *exchange) serveRoute() {
+	st, r := ex.st, ex.r
+	rt := st.match(r)
+	if rt == nil {
+		ex.fail(http.StatusNotFound, "no_route", "no route matches this request")
+		return
+	}
+	rest, ok := rt.rest(r.URL.EscapedPath())
+	if !ok {
+		ex.fail(http.StatusBadRequest, "bad_path", "the path has dot segments or invalid escapes")
+		return
+	}
+	ver, err := rt.verifier.Verify(r.Context(), r, st.keys)
+	if err != nil {
+		ex.verifyFailed(err)
+		return
+	}
+	ex.keyID = ver.KeyID
+	ex.scheme = ver.Scheme
+	ex.origin = rt.origin
+	if rt.keys != nil && !rt.keys[ver.KeyID] {
+		ex.signetFail(signet.NewError(ver.Scheme, ver.KeyID, signet.ErrForbiddenUpstream, "key may not use this route"))
+		return
+	}
+	out := *rt.target
+	out.RawPath = strings.TrimSuffix(rt.target.EscapedPath(), "/") + rest
+	if out.RawPath == "" {
+		out.RawPath = "/"
+	}
+	p, err := url.PathUnescape(out.RawPath)
+	if err != nil {
+		ex.fail(http.StatusBadRequest, "bad_path", "the path has invalid escapes")
+		return
+	}
+	out.Path = p
+	if out.EscapedPath() != out.RawPath {
+		// RawPath is only kept when it is a valid encoding of Path.
+		out.RawPath = ""
+	}
+	out.RawQuery = stripSwParams(r.URL.RawQuery)
+	inject := rt.headers
+	if p := st.policies[ver.KeyID]; p != nil {
+		if up := p.upstreams[rt.origin]; up != nil {
+			// Key-specific headers for this origin win over the route's.
+			inject = append(slices.Clip(inject), up.headers...)
+		}
+	}
+	ex.proxy(ver, &out, true, inject)
+}
+
+// verifyFailed answers a verification error. Errors that are not
+// verification failures (a key store down) are 500 "internal" and logged.
+func (ex *exchange) verifyFailed(err error) {
+	var se *signet.Error
+	if errors.As(err, &se) {
+		if se.Scheme != "" {
+			ex.scheme = se.Scheme
+		}
+	}
+	ex.signetFail(err)
+}
+
+func (ex *exchange) signetFail(err error) {
+	ex.outcome = signet.Code(err)
+	ex.detail = err.Error()
+	var se *signet.Error
+	if !errors.As(err, &se) {
+		// Only signet errors are safe to describe; the rest is logged.
+		ex.g.logger().Error("verification error", "request_id", ex.reqID, "err", err)
+	}
+	signet.WriteError(ex.w, err)
+}
+
+// fail answers with a gateway error (404, 502, 504, ...) in the JSON shape of
+// signet.WriteError.
+func (ex *exchange) fail(status int, code, msg string) {
+	ex.outcome = code
+	ex.detail = msg
+	writeJSONError(ex.w, status, code, msg)
+}
+
+func (ex *exchange) proxy(ver *signet.Verified, out *url.URL, explicit bool, inject []header) {
+	st, r := ex.st, ex.r
+	if ver.BodySigned && r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(ex.w, r.Body, int64(st.cfg.Limits.MaxSignedBody))
+	}
+	// A streamed digest fails only at EOF: sending the body chunked makes
+	// that failure truncate the upstream request instead of completing it.
+	streamedDigest := ver.BodySigned && ver.Scheme != signet.SchemeSW1
+	stripAuth := ver.Scheme == signet.SchemeReqSig ||
+		ver.Scheme == signet.SchemeCavage && hasPrefixFold(r.Header.Get("Authorization"), "Signature ")
+	transport := st.public
+	if explicit {
+		transport = st.explicit
+	}
+	ex.outcome = "ok"
+	rp := &httputil.ReverseProxy{
+		Transport:     &timingTransport{base: transport, ex: ex},
+		FlushInterval: -1,
+		BufferPool:    bufferPool{},
+		ErrorLog:      st.errorLog,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL = out
+			pr.Out.Host = ""
+			pr.SetXForwarded()
+			h := pr.Out.Header
+			if stripAuth {
+				h.Del("Authorization")
+			}
+			h.Del("Signature")
+			h.Del("Signature-Input")
+			for _, ih := range inject {
+				h.Del(ih.name)
+			}
+			for _, ih := range inject {
+				h[ih.name] = append(h[ih.name], ih.value)
+			}
+			h.Set("X-Request-Id", ex.reqID)
+			if streamedDigest {
+				pr.Out.ContentLength = -1
+				h.Del("Content-Length")
+			}
+		},
+		ModifyResponse: func(res *http.Response) error {
+			ex.upstreamStatus = res.StatusCode
+			if st.cors.enabled && ex.r.Header.Get("Origin") != "" {
+				// One CORS policy per answer: the gateway's.
+				for _, k := range corsResponseHeaders {
+					res.Header.Del(k)
+				}
+			}
+			return nil
+		},
+		ErrorHandler: ex.upstreamError,
+	}
+	rp.ServeHTTP(ex.w, r)
+}
+
+var corsResponseHeaders = []string{
+	"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers",
+	"Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age",
+}
+
+// upstreamError maps a failed upstream round trip to an answer: a body that
+// failed verification while streaming keeps its signet error (401, 413), a
+// refused address is 403, a timeout 504, a client that went away 499 (logged
+// only), anything else 502.
+func (ex *exchange) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	var se *signet.Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &se):
+		ex.upstreamErr = "aborted"
+		ex.signetFail(se)
+	case errors.As(err, &mbe):
+		ex.upstreamErr = "aborted"
+		ex.signetFail(signet.NewError(ex.scheme, ex.keyID, signet.ErrBodyTooLarge, fmt.Sprintf("the signed body exceeds %d bytes", mbe.Limit)))
+	case errors.Is(err, errForbiddenAddress):
+		ex.upstreamErr = "forbidden_address"
+		ex.signetFail(signet.NewError(ex.scheme, ex.keyID, signet.ErrForbiddenUpstream, "the target resolves to an address that is not allowed"))
+	case r.Context().Err() != nil && ex.r.Context().Err() != nil:
+		ex.upstreamErr = "client_canceled"
+		ex.outcome = "client_canceled"
+		w.WriteHeader(499)
+	case isTimeout(err):
+		ex.upstreamErr = "timeout"
+		ex.fail(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")
+		ex.detail = err.Error()
+	default:
+		ex.upstreamErr = "unreachable"
+		ex.fail(http.StatusBadGateway, "upstream_unreachable", "the upstream could not be reached")
+		ex.detail = err.Error()
+	}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+func (ex *exchange) finish(m *metrics) {
+	dur := time.Since(ex.start)
+	status := ex.w.status
+	if status == 0 {
+		status = ex.upstreamStatus
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if ex.outcome == "" {
+		ex.outcome = "ok"
+	}
+	var in int64
+	if ex.in != nil {
+		in = ex.in.n.Load()
+	}
+	m.observe(ex, status, in, dur)
+	if ex.outcome == "health" || ex.outcome == "metrics" {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", ex.reqID),
+		slog.String("method", ex.r.Method),
+		slog.String("path", ex.r.URL.Path), // never the query: it carries signatures
+		slog.Int("status", status),
+		slog.String("outcome", ex.outcome),
+		slog.Duration("duration", dur),
+		slog.Int64("bytes_in", in),
+		slog.Int64("bytes_out", ex.w.bytes),
+		slog.String("remote", ex.r.RemoteAddr),
+	}
+	if ex.scheme != "" {
+		attrs = append(attrs, slog.String("scheme", ex.scheme))
+	}
+	if ex.keyID != "" {
+		attrs = append(attrs, slog.String("key_id", ex.keyID))
+	}
+	if ex.origin != "" {
+		attrs = append(attrs, slog.String("upstream", ex.origin))
+	}
+	if ex.detail != "" {
+		attrs = append(attrs, slog.String("detail", sanitize(ex.detail)))
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	ex.g.logger().LogAttrs(context.Background(), level, "request", attrs...)
+}
+
+// sanitize strips control characters (CR/LF) from text bound for the logs.
+func sanitize(s string) string {
+	if len(s) > 512 {
+		s = s[:512]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// stripSwParams removes every X-Sw-* parameter (case-insensitive) from a raw
+// query, keeping the others byte for byte and in order.
+func stripSwParams(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	var b strings.Builder
+	for q := rawQuery; q != ""; {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, _, _ := strings.Cut(kv, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if hasPrefixFold(k, "X-Sw-") {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv)
+	}
+	return b.String()
+}

@@ -1,0 +1,281 @@
+package gateway
+
+import (
+	"cmp"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/config"
+)
+
+// state is one configuration compiled for serving. It is immutable once
+// built, so requests read it without locks while Reload swaps in another.
+type state struct {
+	cfg      *config.Config
+	keys     signet.StaticKeys
+	policies map[string]*keyPolicy // by key id
+
+	// Pre-signed targets of keys without upstreams.
+	allowOrigins   map[string]bool
+	allowAnyPublic bool
+
+	routes []*route // longest prefix first, host-specific first
+	sw1    signet.Verifier
+	cors   *cors
+
+	// public dials only public addresses; explicit serves origins the
+	// config lists and may dial their private addresses. Separate pools
+	// keep a connection made for one from serving the other.
+	public, explicit *http.Transport
+
+	// errorLog receives the proxy's own complaints (a body copy that
+	// failed mid-stream) at debug level.
+	errorLog *log.Logger
+}
+
+type header struct{ name, value string } // name in canonical form
+
+type upstream struct {
+	origin  string
+	headers []header
+}
+
+// keyPolicy says which origins a key's pre-signed URLs may reach.
+type keyPolicy struct {
+	upstreams map[string]*upstream // by normalized origin
+	anyPublic *upstream            // origin "*"
+	useGlobal bool                 // no upstreams: the top-level allow_origins
+}
+
+// allow returns the upstream entry (for its headers) of origin, whether the
+// origin is explicitly allowed (private addresses may be dialed), and
+// whether it is allowed at all.
+func (p *keyPolicy) allow(origin string, st *state) (up *upstream, explicit, ok bool) {
+	switch {
+	case p == nil:
+		return nil, false, false
+	case !p.useGlobal:
+		if u := p.upstreams[origin]; u != nil {
+			return u, true, true
+		}
+		if p.anyPublic != nil {
+			return p.anyPublic, false, true
+		}
+		return nil, false, false
+	case st.allowOrigins[origin]:
+		return nil, true, true
+	case st.allowAnyPublic:
+		return nil, false, true
+	}
+	return nil, false, false
+}
+
+type route struct {
+	prefix   string // path without trailing slash; "" matches every path
+	host     string // lower-case hostname; "" matches any
+	target   *url.URL
+	origin   string
+	verifier signet.Verifier
+	keys     map[string]bool // nil: any key
+	headers  []header
+}
+
+func (rt *route) matches(host, path string) bool {
+	if rt.host != "" && rt.host != host {
+		return false
+	}
+	return path == rt.prefix || strings.HasPrefix(path, rt.prefix+"/") || rt.prefix == ""
+}
+
+// rest returns the part of the escaped path after the route's prefix, and
+// false when it holds dot segments, which could climb out of the upstream's
+// base path.
+func (rt *route) rest(escapedPath string) (string, bool) {
+	rest := escapedPath[len(rt.prefix):]
+	for seg := range strings.SplitSeq(rest, "/") {
+		s, err := url.PathUnescape(seg)
+		if err != nil {
+			return "", false
+		}
+		// An encoded slash or backslash may be decoded upstream: check
+		// the parts it would make too.
+		for part := range strings.SplitSeq(strings.ReplaceAll(s, "\\", "/"), "/") {
+			if part == "." || part == ".." {
+				return "", false
+			}
+		}
+	}
+	return rest, true
+}
+
+func (st *state) match(r *http.Request) *route {
+	host := strings.ToLower(r.Host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	path := r.URL.EscapedPath()
+	for _, rt := range st.routes {
+		if rt.matches(host, path) {
+			return rt
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) build(cfg *config.Config) (*state, error) {
+	st := &state{
+		cfg:          cfg,
+		policies:     map[string]*keyPolicy{},
+		allowOrigins: map[string]bool{},
+	}
+	var err error
+	if st.keys, err = signet.NewStaticKeys(cfg.SignetKeys()...); err != nil {
+		return nil, err
+	}
+	explicitAddrs := map[string]bool{}
+	addExplicit := func(origin string) {
+		if a := dialAddr(origin); a != "" {
+			explicitAddrs[a] = true
+		}
+	}
+	for _, o := range cfg.AllowOrigins {
+		if o == "*" {
+			st.allowAnyPublic = true
+			continue
+		}
+		n, err := config.NormalizeOrigin(o)
+		if err != nil {
+			return nil, err
+		}
+		st.allowOrigins[n] = true
+		addExplicit(n)
+	}
+	if len(cfg.AllowOrigins) == 0 {
+		st.allowAnyPublic = true
+	}
+	for _, k := range cfg.Keys {
+		p := &keyPolicy{upstreams: map[string]*upstream{}, useGlobal: len(k.Upstreams) == 0}
+		for _, u := range k.Upstreams {
+			up := &upstream{origin: u.Origin, headers: headersOf(u.Headers)}
+			if u.Origin == "*" {
+				p.anyPublic = up
+				continue
+			}
+			n, err := config.NormalizeOrigin(u.Origin)
+			if err != nil {
+				return nil, err
+			}
+			up.origin = n
+			p.upstreams[n] = up
+			addExplicit(n)
+		}
+		st.policies[k.ID] = p
+	}
+
+	if st.sw1, err = g.newVerifier(signet.SchemeSW1, cfg, nil); err != nil {
+		return nil, err
+	}
+	for i := range cfg.Routes {
+		rc := &cfg.Routes[i]
+		target, err := url.Parse(rc.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
+		}
+		origin, err := config.OriginOf(target)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
+		}
+		target.Scheme, _, _ = strings.Cut(origin, ":")
+		addExplicit(origin)
+		rt := &route{
+			prefix:  strings.TrimSuffix(rc.Path, "/"),
+			host:    strings.ToLower(rc.Host),
+			target:  target,
+			origin:  origin,
+			headers: headersOf(rc.Headers),
+		}
+		if h, _, err := net.SplitHostPort(rt.host); err == nil {
+			rt.host = h
+		}
+		if len(rc.Keys) > 0 {
+			rt.keys = map[string]bool{}
+			for _, id := range rc.Keys {
+				rt.keys[id] = true
+			}
+		}
+		schemes := rc.Schemes
+		if len(schemes) == 0 {
+			schemes = []string{signet.SchemeReqSig, signet.SchemeCavage}
+		}
+		var vs signet.Verifiers
+		for _, s := range schemes {
+			v, err := g.newVerifier(s, cfg, rc)
+			if err != nil {
+				return nil, fmt.Errorf("route %s: %w", rc.Path, err)
+			}
+			vs = append(vs, v)
+		}
+		rt.verifier = vs
+		if len(vs) == 1 {
+			rt.verifier = vs[0]
+		}
+		st.routes = append(st.routes, rt)
+	}
+	slices.SortStableFunc(st.routes, func(a, b *route) int {
+		if c := cmp.Compare(len(b.prefix), len(a.prefix)); c != 0 {
+			return c
+		}
+		return cmp.Compare(len(b.host), len(a.host))
+	})
+	st.cors = newCORS(cfg.CORS)
+	st.errorLog = slog.NewLogLogger(g.logger().Handler(), slog.LevelDebug)
+	st.public = g.newTransport(cfg.Limits, nil)
+	st.explicit = g.newTransport(cfg.Limits, func(addr string) bool { return explicitAddrs[addr] })
+	return st, nil
+}
+
+func (g *Gateway) newVerifier(scheme string, cfg *config.Config, rc *config.Route) (signet.Verifier, error) {
+	if g.NewVerifier != nil {
+		return g.NewVerifier(scheme, cfg, rc)
+	}
+	now := g.Now
+	if now == nil {
+		now = time.Now
+	}
+	return builtinVerifier(scheme, cfg, rc, now)
+}
+
+// headersOf turns configured headers into a sorted list with canonical names,
+// so injection order (and the logs) are deterministic.
+func headersOf(m map[string]string) []header {
+	hs := make([]header, 0, len(m))
+	for k, v := range m {
+		hs = append(hs, header{http.CanonicalHeaderKey(k), v})
+	}
+	slices.SortFunc(hs, func(a, b header) int { return strings.Compare(a.name, b.name) })
+	return hs
+}
+
+// dialAddr is the "host:port" the transport dials for a normalized origin.
+func dialAddr(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
