@@ -58,7 +58,7 @@ func targetError(raw, why string) error {
 	return fmt.Errorf("%w %q: %s", errTarget, raw, why)
 }
 
-// normalizeTarget parses raw as an http or https URL and returns its WHATWG
+// normalizeTarget parses raw as an http, https, ws or wss URL and returns its WHATWG
 // serialisation: lower-case scheme and host, default port dropped, empty
 // path as "/", dot segments resolved, and spaces, non-ASCII and the other
 // bytes of each component's encode set percent-encoded. Hosts that are not
@@ -86,12 +86,12 @@ func normalizeTarget(raw string) (string, error) {
 	scheme := strings.ToLower(s[:colon])
 	var defaultPort string
 	switch scheme {
-	case "http":
+	case "http", "ws":
 		defaultPort = "80"
-	case "https":
+	case "https", "wss":
 		defaultPort = "443"
 	default:
-		return "", targetError(raw, "scheme must be http or https")
+		return "", targetError(raw, "scheme must be http, https, ws or wss")
 	}
 	rest := strings.TrimLeft(s[colon+1:], `/\`)
 

@@ -52,3 +52,19 @@ func TestNormalizeTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeTargetWebSocket(t *testing.T) {
+	for in, want := range map[string]string{
+		"WSS://Realtime.Example.COM:443/v1?x=1": "wss://realtime.example.com/v1?x=1",
+		"ws://127.0.0.1:80":                     "ws://127.0.0.1/",
+		"ws://h:8080/a b":                       "ws://h:8080/a%20b",
+	} {
+		got, err := normalizeTarget(in)
+		if err != nil || got != want {
+			t.Errorf("normalizeTarget(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := normalizeTarget("ftp://h/"); err == nil {
+		t.Error("ftp target accepted")
+	}
+}
