@@ -25,6 +25,7 @@ var (
 	ErrReplay            = errors.New("signature replayed")
 	ErrForbiddenUpstream = errors.New("upstream not allowed for key")
 	ErrStoreUnavailable  = errors.New("shared store unavailable")
+	ErrRateLimited       = errors.New("rate limited")
 )
 
 // Error is the one error type verification returns. It carries the scheme
@@ -82,6 +83,7 @@ var reasons = []struct {
 	{ErrReplay, "replayed", http.StatusConflict},
 	{ErrForbiddenUpstream, "forbidden_upstream", http.StatusForbidden},
 	{ErrStoreUnavailable, "store_unavailable", http.StatusServiceUnavailable},
+	{ErrRateLimited, "rate_limited", http.StatusTooManyRequests},
 }
 
 // Code returns the stable reason code for err ("signature_mismatch", ...), or

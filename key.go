@@ -55,6 +55,17 @@ type Key struct {
 	// before the signature expires is refused with ErrReplay. It needs a
 	// ReplayStore where the key is verified.
 	SingleUse bool
+
+	// RateLimit is the key's request and byte budget; zero means none.
+	RateLimit RateLimit
+
+	// FailOpen keeps the key working while a shared store (replay, rate
+	// limit) is unreachable, without those checks. The default, false,
+	// refuses its requests with ErrStoreUnavailable instead.
+	FailOpen bool
+
+	// Tenant labels the key's owner, for operators; it is not checked.
+	Tenant string
 }
 
 // AllowsScheme reports whether k may be used with scheme.

@@ -3,7 +3,9 @@ package signet
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 )
 
 // Middleware returns net/http middleware that verifies every request with v
@@ -56,8 +58,14 @@ func WriteError(w http.ResponseWriter, err error) {
 	status := Status(err)
 	body := ErrorBody{Error: Code(err), Message: http.StatusText(status)}
 	var se *Error
-	if errors.As(err, &se) {
+	var rl *RateLimitError
+	switch {
+	case errors.As(err, &se):
 		body.Message = se.Error()
+	case errors.As(err, &rl):
+		body.Message = rl.Error()
+		secs := int64(math.Ceil(rl.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Signature realm="signet"`)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signet-dev/signet"
 )
@@ -36,6 +37,7 @@ func TestCodeAndStatus(t *testing.T) {
 		{signet.ErrReplay, "replayed", 409},
 		{signet.ErrForbiddenUpstream, "forbidden_upstream", 403},
 		{signet.ErrStoreUnavailable, "store_unavailable", 503},
+		{signet.ErrRateLimited, "rate_limited", 429},
 		{errors.New("disk on fire"), "internal", 500},
 	}
 	for _, tt := range tests {
@@ -238,5 +240,20 @@ func TestTransportSignError(t *testing.T) {
 	}
 	if _, err := tr.RoundTrip(httptest.NewRequest("GET", "http://api.example/", nil)); err == nil {
 		t.Error("want an error")
+	}
+}
+
+func TestWriteErrorRateLimited(t *testing.T) {
+	w := httptest.NewRecorder()
+	signet.WriteError(w, fmt.Errorf("gateway: %w", &signet.RateLimitError{RetryAfter: 1500 * time.Millisecond, Detail: "10 requests per second"}))
+	if w.Code != 429 {
+		t.Errorf("status = %d, want 429", w.Code)
+	}
+	if got := w.Header().Get("Retry-After"); got != "2" {
+		t.Errorf("Retry-After = %q, want %q", got, "2")
+	}
+	var body signet.ErrorBody
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error != "rate_limited" {
+		t.Errorf("body %q (%v), want error rate_limited", w.Body.String(), err)
 	}
 }
