@@ -201,7 +201,9 @@ func parseParams(s string, p *Params) error {
 // must be a token or a parenthesised token (a pseudo-header). asSent keeps
 // the names as sent when some were not lower case.
 func splitHeaders(s string) (names, asSent []string, ok bool) {
-	names = strings.Fields(s)
+	// Only spaces and tabs separate names: strings.Fields would also split
+	// on \f or \v, which must make the parameter malformed instead.
+	names = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
 	for i, f := range names {
 		name := f
 		if len(name) > 2 && name[0] == '(' && name[len(name)-1] == ')' {
