@@ -66,6 +66,21 @@ type Key struct {
 
 	// Tenant labels the key's owner, for operators; it is not checked.
 	Tenant string
+
+	// Upstreams lists the origins the key's requests may reach and the
+	// headers injected there. Empty means the gateway's global policy.
+	Upstreams []Upstream
+}
+
+// Upstream is an origin a key may reach, with the headers (credentials)
+// injected into requests to that origin only.
+type Upstream struct {
+	// Origin is scheme://host[:port], normalised; "*" means any public
+	// origin.
+	Origin string
+	// Headers are set on forwarded requests, replacing any client copy.
+	// Their values are secrets: never log them.
+	Headers map[string]string
 }
 
 // AllowsScheme reports whether k may be used with scheme.
