@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // credentials fills id and secret from the environment when the flags are
 // empty: SIGNET_ID/SIGNET_SECRET, then Signway's SW_ID/SW_SECRET.
 func credentials(id, secret string, getenv func(string) string) (string, string, error) {
+	return keyCredentials(id, secret, false, getenv)
+}
+
+// keyCredentials is credentials where a key file may stand in for the
+// secret (asymmetric schemes).
+func keyCredentials(id, secret string, haveKeyFile bool, getenv func(string) string) (string, string, error) {
 	if id == "" {
 		id = firstEnv(getenv, "SIGNET_ID", "SW_ID")
 	}
@@ -111,10 +118,24 @@ func credentials(id, secret string, getenv func(string) string) (string, string,
 	switch {
 	case id == "":
 		return "", "", errors.New("missing --id (or SIGNET_ID)")
-	case secret == "":
+	case secret == "" && !haveKeyFile:
 		return "", "", errors.New("missing --secret (or SIGNET_SECRET / SW_SECRET)")
 	}
 	return id, secret, nil
+}
+
+// readKeyFile reads a PEM or JWK key file for --private-key/--public-key.
+func readKeyFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return b, nil
 }
 
 func firstEnv(getenv func(string) string, names ...string) string {

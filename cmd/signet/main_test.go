@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -224,6 +225,69 @@ func TestHelp(t *testing.T) {
 		code, _, errOut := runCLI(t, nil, "", cmd, "--help")
 		if code != 0 || !strings.Contains(errOut, "signet "+cmd) {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, errOut)
+		}
+	}
+}
+
+// signRaw signs a POST with the CLI and returns the raw HTTP/1.1 request.
+func signRaw(t *testing.T, args ...string) string {
+	t.Helper()
+	base := []string{"sign", "--id", "app", "--method", "POST", "--url", "http://api.example/v1/items?limit=2",
+		"--body", `{"a":1}`, "--at", "1700000000"}
+	code, out, errOut := runCLI(t, nil, "", append(base, args...)...)
+	if code != 0 {
+		t.Fatalf("sign exit %d: %s", code, errOut)
+	}
+	return "POST /v1/items?limit=2 HTTP/1.1\r\nHost: api.example\r\nContent-Length: 7\r\n" +
+		strings.ReplaceAll(out, "\n", "\r\n") + "\r\n" + `{"a":1}`
+}
+
+func TestSignVerifyRFC9421(t *testing.T) {
+	raw := signRaw(t, "--scheme", "rfc9421", "--secret", "s3cr3t")
+	if !strings.Contains(raw, "Signature-Input: sig1=") || !strings.Contains(raw, "Content-Digest: sha-256=") {
+		t.Fatalf("missing RFC 9421 fields:\n%s", raw)
+	}
+	verify := func(req string, at string) (int, string) {
+		code, out, _ := runCLI(t, nil, req, "verify", "--id", "app", "--secret", "s3cr3t", "--at", at, "--request", "-")
+		return code, out
+	}
+	if code, out := verify(raw, "1700000030"); code != 0 || out != "ok id=app scheme=rfc9421\n" {
+		t.Errorf("verify: exit %d %q", code, out)
+	}
+	if code, out := verify(strings.Replace(raw, `{"a":1}`, `{"a":2}`, 1), "1700000030"); code != 1 || !strings.HasPrefix(out, "fail reason=digest_mismatch") {
+		t.Errorf("tampered body: exit %d %q", code, out)
+	}
+	if code, out := verify(strings.Replace(raw, "limit=2", "limit=3", 1), "1700000030"); code != 1 || !strings.HasPrefix(out, "fail reason=signature_mismatch") {
+		t.Errorf("tampered query: exit %d %q", code, out)
+	}
+	if code, out := verify(raw, "1700001000"); code != 1 || !strings.HasPrefix(out, "fail reason=expired") {
+		t.Errorf("late: exit %d %q", code, out)
+	}
+}
+
+func TestSignVerifyWithKeyPair(t *testing.T) {
+	for _, typ := range []string{"ed25519", "ecdsa-p256", "rsa"} {
+		for _, scheme := range []string{"cavage", "rfc9421"} {
+			t.Run(typ+"/"+scheme, func(t *testing.T) {
+				prefix := filepath.Join(t.TempDir(), "k")
+				if code, _, errOut := runCLI(t, nil, "", "keygen", "--type", typ, "--out", prefix, "--bits", "2048"); code != 0 {
+					t.Fatalf("keygen: %s", errOut)
+				}
+				raw := signRaw(t, "--scheme", scheme, "--private-key", prefix+".key")
+				code, out, errOut := runCLI(t, nil, raw, "verify", "--id", "app", "--public-key", prefix+".pub",
+					"--at", "1700000030", "--request", "-")
+				if code != 0 || out != "ok id=app scheme="+scheme+"\n" {
+					t.Fatalf("verify: exit %d %q %q\n%s", code, out, errOut, raw)
+				}
+				// Another key pair's public key must not verify it.
+				other := filepath.Join(t.TempDir(), "o")
+				runCLI(t, nil, "", "keygen", "--type", typ, "--out", other, "--bits", "2048")
+				code, out, _ = runCLI(t, nil, raw, "verify", "--id", "app", "--public-key", other+".pub",
+					"--at", "1700000030", "--request", "-")
+				if code != 1 || !strings.HasPrefix(out, "fail reason=signature_mismatch") {
+					t.Errorf("wrong key: exit %d %q", code, out)
+				}
+			})
 		}
 	}
 }

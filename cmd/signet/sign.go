@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,21 +11,24 @@ import (
 
 	"github.com/signet-dev/signet"
 	"github.com/signet-dev/signet/cavage"
+	"github.com/signet-dev/signet/keyfile"
 	"github.com/signet-dev/signet/reqsig"
+	"github.com/signet-dev/signet/rfc9421"
 	"github.com/signet-dev/signet/sw1"
 )
 
 func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sign", "signet sign: print the headers that sign a request (or a curl command with --curl)", stderr)
 	var (
-		scheme      = fs.String("scheme", "", "signature scheme: sw1, reqsig or cavage (required)")
+		scheme      = fs.String("scheme", "", "signature scheme: sw1, reqsig, cavage or rfc9421 (required)")
 		id          = fs.String("id", "", "key id (default $SIGNET_ID or $SW_ID)")
 		secret      = fs.String("secret", "", "key secret (default $SIGNET_SECRET or $SW_SECRET)")
 		method      = fs.String("method", "GET", "HTTP method")
 		rawURL      = fs.String("url", "", "URL of the request (required); for sw1, the target API URL")
 		body        = fs.String("body", "", "request body (cavage signs it through a Digest header)")
-		algorithm   = fs.String("algorithm", "hmac-sha256", "cavage: hmac-sha256, hmac-sha512 or hmac-sha1")
-		signHeaders = fs.String("sign-headers", "", "cavage: headers to sign, space-separated (default \"(request-target) host date\", plus digest with a body)")
+		algorithm   = fs.String("algorithm", "", "cavage, rfc9421: signature algorithm (default hmac-sha256 with a secret, chosen by the key type with --private-key)")
+		signHeaders = fs.String("sign-headers", "", "cavage: headers to sign, space-separated (default \"(request-target) host date\", plus digest with a body);\nrfc9421: components to cover (default \"@method @authority @path\", plus @query and content-digest when present)")
+		privateKey  = fs.String("private-key", "", "cavage, rfc9421: sign with this private key (PEM or JWK file) instead of a secret")
 		headerName  = fs.String("header-name", "Authorization", "cavage: put the signature in Authorization or Signature")
 		apiVersion  = fs.String("api-version", "v1", "reqsig: API version")
 		signedHost  = fs.Bool("signed-host", true, "reqsig: sign the host")
@@ -42,12 +46,26 @@ func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer
 	if fs.NArg() > 0 {
 		return usageError(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	kid, sec, err := credentials(*id, *secret, getenv)
+	kid, sec, err := keyCredentials(*id, *secret, *privateKey != "", getenv)
 	if err != nil {
 		return usageError(fs, stderr, err.Error())
 	}
 	if *rawURL == "" {
 		return usageError(fs, stderr, "--url is required")
+	}
+	var priv crypto.Signer
+	if *privateKey != "" {
+		if *scheme != signet.SchemeCavage && *scheme != signet.SchemeRFC9421 {
+			return usageError(fs, stderr, "--private-key works with --scheme cavage or rfc9421")
+		}
+		b, err := readKeyFile(*privateKey)
+		if err != nil {
+			return err
+		}
+		if priv, err = keyfile.ParsePrivateKey(b); err != nil {
+			return err
+		}
+		sec = ""
 	}
 	var signer signet.RequestSigner
 	switch *scheme {
@@ -64,15 +82,21 @@ func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer
 	case signet.SchemeReqSig:
 		signer = &reqsig.Signer{KeyID: kid, Secret: sec, APIVersion: *apiVersion, DisableSignedHost: !*signedHost, Now: at.now()}
 	case signet.SchemeCavage:
-		s := &cavage.Signer{KeyID: kid, Secret: sec, Algorithm: *algorithm, HeaderName: *headerName, Expires: *expires, Now: at.now()}
+		s := &cavage.Signer{KeyID: kid, Secret: sec, PrivateKey: priv, Algorithm: *algorithm, HeaderName: *headerName, Expires: *expires, Now: at.now()}
 		if *signHeaders != "" {
 			s.Headers = strings.Fields(strings.ToLower(*signHeaders))
 		}
 		signer = s
+	case signet.SchemeRFC9421:
+		s := &rfc9421.Signer{KeyID: kid, Secret: sec, PrivateKey: priv, Algorithm: *algorithm, Expires: *expires, Now: at.now()}
+		if *signHeaders != "" {
+			s.Components = strings.Fields(*signHeaders)
+		}
+		signer = s
 	case "":
-		return usageError(fs, stderr, "--scheme is required (sw1, reqsig or cavage)")
+		return usageError(fs, stderr, "--scheme is required (sw1, reqsig, cavage or rfc9421)")
 	default:
-		return usageError(fs, stderr, fmt.Sprintf("unknown scheme %q (want sw1, reqsig or cavage)", *scheme))
+		return usageError(fs, stderr, fmt.Sprintf("unknown scheme %q (want sw1, reqsig, cavage or rfc9421)", *scheme))
 	}
 
 	var rd io.Reader

@@ -13,7 +13,9 @@ import (
 
 	"github.com/signet-dev/signet"
 	"github.com/signet-dev/signet/cavage"
+	"github.com/signet-dev/signet/keyfile"
 	"github.com/signet-dev/signet/reqsig"
+	"github.com/signet-dev/signet/rfc9421"
 	"github.com/signet-dev/signet/sw1"
 )
 
@@ -33,6 +35,7 @@ otherwise exit 1 and print the reason code and what did not match.`, stderr)
 		secret  = fs.String("secret", "", "key secret (default $SIGNET_SECRET or $SW_SECRET)")
 		maxSkew = fs.Duration("max-skew", 0, "allowed clock skew (default: each scheme's own, 5m for reqsig and cavage, 1m into the future for sw1)")
 		reqFile = fs.String("request", "", "read a raw HTTP/1.1 request from FILE (- for stdin)")
+		pubKey  = fs.String("public-key", "", "verify with this public key (PEM or JWK file) instead of a secret (cavage, rfc9421)")
 		method  = fs.String("method", "GET", "URL form: the method the request is sent with")
 		body    = fs.String("body", "", "URL form: the request body")
 		headers headerFlags
@@ -43,7 +46,7 @@ otherwise exit 1 and print the reason code and what did not match.`, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	kid, sec, err := credentials(*id, *secret, getenv)
+	kid, sec, err := keyCredentials(*id, *secret, *pubKey != "", getenv)
 	if err != nil {
 		return usageError(fs, stderr, err.Error())
 	}
@@ -67,16 +70,28 @@ otherwise exit 1 and print the reason code and what did not match.`, stderr)
 
 	// The operator holds the secret and asks what a request proves, so every
 	// algorithm is allowed here; the gateway applies the key's policy.
-	keys := signet.StaticKeys{kid: {
-		ID:         kid,
-		Secrets:    []string{sec},
-		Algorithms: []string{signet.AlgHMACSHA1, signet.AlgHMACSHA256, signet.AlgHMACSHA512},
-	}}
+	key := &signet.Key{ID: kid}
+	if sec != "" {
+		key.Secrets = []string{sec}
+		key.Algorithms = []string{signet.AlgHMACSHA1, signet.AlgHMACSHA256, signet.AlgHMACSHA512}
+	}
+	if *pubKey != "" {
+		b, err := readKeyFile(*pubKey)
+		if err != nil {
+			return err
+		}
+		if key.PublicKey, err = keyfile.ParsePublicKey(b); err != nil {
+			return err
+		}
+		key.Algorithms = nil // the key's type decides
+	}
+	keys := signet.StaticKeys{kid: key}
 	now := at.now()
 	verifier := signet.Verifiers{
 		&sw1.Verifier{Now: now, MaxSkew: *maxSkew},
 		&reqsig.Verifier{Now: now, MaxSkew: *maxSkew},
 		&cavage.Verifier{Now: now, MaxSkew: *maxSkew},
+		&rfc9421.Verifier{Now: now, MaxSkew: *maxSkew, MaxAge: *maxSkew},
 	}
 	ver, err := verifier.Verify(ctx, req, keys)
 	if err == nil && req.Body != nil {
