@@ -37,9 +37,11 @@ const usage = `signet: sign and verify API requests, and proxy them
 Usage:
   signet serve     [--config FILE] [<id> <secret>] [flags]   run the gateway
   signet sign-url  --id ID --secret S --gateway URL --target URL [flags]
-  signet sign      --scheme sw1|reqsig|cavage --id ID --secret S --method M --url URL [flags]
+  signet sign      --scheme sw1|reqsig|cavage|rfc9421|sigv4 --id ID --secret S --method M --url URL [flags]
   signet verify    --id ID --secret S [--at TIME] [--max-skew 5m] (URL | --request FILE)
   signet keygen
+  signet migrate   [--database URL]                          create/upgrade the PostgreSQL schema
+  signet keys      create|list|show|rotate|revoke|delete [--database URL] ...
 
 Secrets may come from SIGNET_SECRET (or SW_SECRET) and ids from SIGNET_ID
 (or SW_ID) instead of flags. TIME is RFC 3339 or unix seconds.
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdVerify(ctx, rest, getenv, stdin, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(rest, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -291,3 +291,39 @@ func TestSignVerifyWithKeyPair(t *testing.T) {
 		}
 	}
 }
+
+func TestSignVerifySigV4(t *testing.T) {
+	raw := signRaw(t, "--scheme", "sigv4", "--secret", "s3cr3t", "--region", "eu-west-1", "--service", "signet")
+	if !strings.Contains(raw, "Authorization: AWS4-HMAC-SHA256 Credential=app/20231114/eu-west-1/signet/aws4_request") {
+		t.Fatalf("unexpected request:\n%s", raw)
+	}
+	verify := func(req string, args ...string) (int, string) {
+		code, out, _ := runCLI(t, nil, req, append([]string{"verify", "--id", "app", "--secret", "s3cr3t",
+			"--at", "1700000030", "--request", "-"}, args...)...)
+		return code, out
+	}
+	if code, out := verify(raw, "--region", "eu-west-1", "--service", "signet"); code != 0 || out != "ok id=app scheme=sigv4\n" {
+		t.Errorf("verify: exit %d %q", code, out)
+	}
+	if code, out := verify(raw); code != 1 || strings.HasPrefix(out, "ok") {
+		t.Errorf("other scope accepted: exit %d %q", code, out)
+	}
+	if code, out := verify(strings.Replace(raw, "limit=2", "limit=3", 1), "--region", "eu-west-1", "--service", "signet"); code != 1 || !strings.HasPrefix(out, "fail reason=signature_mismatch") {
+		t.Errorf("tampered query: exit %d %q", code, out)
+	}
+
+	code, u, errOut := runCLI(t, nil, "", "sign", "--scheme", "sigv4", "--id", "app", "--secret", "s3cr3t",
+		"--url", "http://api.example/v1/items?limit=2", "--presign", "--expires", "5m", "--at", "1700000000")
+	if code != 0 || !strings.Contains(u, "X-Amz-Signature=") {
+		t.Fatalf("presign: exit %d %q %s", code, u, errOut)
+	}
+	u = strings.TrimSpace(u)
+	code, out, _ := runCLI(t, nil, "", "verify", "--id", "app", "--secret", "s3cr3t", "--at", "1700000200", u)
+	if code != 0 || out != "ok id=app scheme=sigv4\n" {
+		t.Errorf("presigned verify: exit %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, nil, "", "verify", "--id", "app", "--secret", "s3cr3t", "--at", "1700000400", u)
+	if code != 1 || !strings.HasPrefix(out, "fail reason=expired") {
+		t.Errorf("presigned after expiry: exit %d %q", code, out)
+	}
+}

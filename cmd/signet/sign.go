@@ -8,19 +8,21 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/signet-dev/signet"
 	"github.com/signet-dev/signet/cavage"
 	"github.com/signet-dev/signet/keyfile"
 	"github.com/signet-dev/signet/reqsig"
 	"github.com/signet-dev/signet/rfc9421"
+	"github.com/signet-dev/signet/sigv4"
 	"github.com/signet-dev/signet/sw1"
 )
 
 func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sign", "signet sign: print the headers that sign a request (or a curl command with --curl)", stderr)
 	var (
-		scheme      = fs.String("scheme", "", "signature scheme: sw1, reqsig, cavage or rfc9421 (required)")
+		scheme      = fs.String("scheme", "", "signature scheme: sw1, reqsig, cavage, rfc9421 or sigv4 (required)")
 		id          = fs.String("id", "", "key id (default $SIGNET_ID or $SW_ID)")
 		secret      = fs.String("secret", "", "key secret (default $SIGNET_SECRET or $SW_SECRET)")
 		method      = fs.String("method", "GET", "HTTP method")
@@ -28,12 +30,15 @@ func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer
 		body        = fs.String("body", "", "request body (cavage signs it through a Digest header)")
 		algorithm   = fs.String("algorithm", "", "cavage, rfc9421: signature algorithm (default hmac-sha256 with a secret, chosen by the key type with --private-key)")
 		signHeaders = fs.String("sign-headers", "", "cavage: headers to sign, space-separated (default \"(request-target) host date\", plus digest with a body);\nrfc9421: components to cover (default \"@method @authority @path\", plus @query and content-digest when present)")
+		region      = fs.String("region", sigv4.DefaultRegion, "sigv4: region of the credential scope")
+		service     = fs.String("service", sigv4.DefaultService, "sigv4: service of the credential scope")
+		presign     = fs.Bool("presign", false, "sigv4: print a pre-signed URL (X-Amz-* query) valid for --expires (default 15m) instead of headers")
 		privateKey  = fs.String("private-key", "", "cavage, rfc9421: sign with this private key (PEM or JWK file) instead of a secret")
 		headerName  = fs.String("header-name", "Authorization", "cavage: put the signature in Authorization or Signature")
 		apiVersion  = fs.String("api-version", "v1", "reqsig: API version")
 		signedHost  = fs.Bool("signed-host", true, "reqsig: sign the host")
 		gateway     = fs.String("gateway", "", "sw1: base URL of the Signet gateway")
-		expires     = fs.Duration("expires", 0, "sw1: URL lifetime (default 10m); cavage: add (created)/(expires) valid this long")
+		expires     = fs.Duration("expires", 0, "sw1: URL lifetime (default 10m); cavage, rfc9421: add an expiry this far ahead; sigv4 --presign: URL lifetime (default 15m)")
 		curl        = fs.Bool("curl", false, "print a ready curl command instead of headers")
 		headers     headerFlags
 		at          timeFlag
@@ -93,10 +98,12 @@ func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer
 			s.Components = strings.Fields(*signHeaders)
 		}
 		signer = s
+	case signet.SchemeSigV4:
+		signer = &sigv4.Signer{KeyID: kid, Secret: sec, Region: *region, Service: *service, Now: at.now()}
 	case "":
-		return usageError(fs, stderr, "--scheme is required (sw1, reqsig, cavage or rfc9421)")
+		return usageError(fs, stderr, "--scheme is required (sw1, reqsig, cavage, rfc9421 or sigv4)")
 	default:
-		return usageError(fs, stderr, fmt.Sprintf("unknown scheme %q (want sw1, reqsig, cavage or rfc9421)", *scheme))
+		return usageError(fs, stderr, fmt.Sprintf("unknown scheme %q (want sw1, reqsig, cavage, rfc9421 or sigv4)", *scheme))
 	}
 
 	var rd io.Reader
@@ -109,6 +116,22 @@ func cmdSign(args []string, getenv func(string) string, stdout, stderr io.Writer
 	}
 	for name, vs := range headers.Header() {
 		req.Header[name] = vs
+	}
+	if *presign {
+		s, ok := signer.(*sigv4.Signer)
+		if !ok {
+			return usageError(fs, stderr, "--presign works with --scheme sigv4")
+		}
+		life := *expires
+		if life == 0 {
+			life = 15 * time.Minute
+		}
+		u, err := s.Presign(req, life)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, u)
+		return nil
 	}
 	before := req.Header.Clone()
 	if err := signer.SignRequest(req); err != nil {

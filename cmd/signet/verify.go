@@ -16,6 +16,7 @@ import (
 	"github.com/signet-dev/signet/keyfile"
 	"github.com/signet-dev/signet/reqsig"
 	"github.com/signet-dev/signet/rfc9421"
+	"github.com/signet-dev/signet/sigv4"
 	"github.com/signet-dev/signet/sw1"
 )
 
@@ -35,6 +36,8 @@ otherwise exit 1 and print the reason code and what did not match.`, stderr)
 		secret  = fs.String("secret", "", "key secret (default $SIGNET_SECRET or $SW_SECRET)")
 		maxSkew = fs.Duration("max-skew", 0, "allowed clock skew (default: each scheme's own, 5m for reqsig and cavage, 1m into the future for sw1)")
 		reqFile = fs.String("request", "", "read a raw HTTP/1.1 request from FILE (- for stdin)")
+		region  = fs.String("region", sigv4.DefaultRegion, "sigv4: expected region of the credential scope")
+		service = fs.String("service", sigv4.DefaultService, "sigv4: expected service of the credential scope")
 		pubKey  = fs.String("public-key", "", "verify with this public key (PEM or JWK file) instead of a secret (cavage, rfc9421)")
 		method  = fs.String("method", "GET", "URL form: the method the request is sent with")
 		body    = fs.String("body", "", "URL form: the request body")
@@ -92,6 +95,7 @@ otherwise exit 1 and print the reason code and what did not match.`, stderr)
 		&reqsig.Verifier{Now: now, MaxSkew: *maxSkew},
 		&cavage.Verifier{Now: now, MaxSkew: *maxSkew},
 		&rfc9421.Verifier{Now: now, MaxSkew: *maxSkew, MaxAge: *maxSkew},
+		&sigv4.Verifier{Now: now, MaxSkew: *maxSkew, Region: *region, Service: *service},
 	}
 	ver, err := verifier.Verify(ctx, req, keys)
 	if err == nil && req.Body != nil {
