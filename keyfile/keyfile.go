@@ -259,7 +259,6 @@ func curve(name string) (elliptic.Curve, error) {
 	return nil, fmt.Errorf("keyfile: JWK: unsupported curve %q", name)
 }
 
-
 // factor recovers the primes of n from the exponents (the method of NIST SP
 // 800-56B, appendix C): d*e-1 = 2^s * t; for a base g, some g^(t*2^i) is a
 // non-trivial square root of 1 modulo n, whose gcd with n is a prime.
@@ -293,4 +292,17 @@ func factor(n, e, d *big.Int) (p, q *big.Int, err error) {
 		}
 	}
 	return nil, nil, errors.New("keyfile: JWK: cannot recover the RSA primes from n, e, d")
+}
+
+// IsPrivate reports whether data holds a private key (a PEM block whose
+// type names one, or a JWK with a private exponent), so that callers that
+// only verify can refuse to store one.
+func IsPrivate(data []byte) bool {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '{' {
+		j, err := parseJWK(data)
+		return err == nil && j.D != ""
+	}
+	blk, _ := pem.Decode(data)
+	return blk != nil && bytes.Contains([]byte(blk.Type), []byte("PRIVATE"))
 }

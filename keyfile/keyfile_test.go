@@ -184,3 +184,21 @@ func TestRSAJWKWithAndWithoutPrimes(t *testing.T) {
 		}
 	}
 }
+
+func TestIsPrivate(t *testing.T) {
+	_, k, _ := ed25519.GenerateKey(rand.Reader)
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k)
+	pkix, _ := x509.MarshalPKIXPublicKey(k.Public())
+	for data, want := range map[string]bool{
+		string(pemOf("PRIVATE KEY", pkcs8)):             true,
+		string(pemOf("EC PRIVATE KEY", pkcs8)):          true,
+		string(pemOf("PUBLIC KEY", pkix)):               false,
+		`{"kty":"OKP","crv":"Ed25519","x":"a"}`:         false,
+		`{"kty":"OKP","crv":"Ed25519","x":"a","d":"b"}`: true,
+		"garbage": false,
+	} {
+		if got := keyfile.IsPrivate([]byte(data)); got != want {
+			t.Errorf("IsPrivate(%.30q) = %v, want %v", data, got, want)
+		}
+	}
+}
