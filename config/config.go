@@ -27,8 +27,25 @@ type Config struct {
 	// Listen is the address the gateway listens on ("host:port").
 	Listen string `yaml:"listen"`
 
-	// Keys are the keys requests may be signed with.
+	// Keys are the keys requests may be signed with. They must be empty
+	// when Store is set: the keys then come from the store.
 	Keys []Key `yaml:"keys"`
+
+	// Store, when set, is the PostgreSQL URL ("postgres://...") of the key
+	// store (managed with `signet keys`). Empty means the keys of this file.
+	// A change needs a restart.
+	Store string `yaml:"store"`
+
+	// Redis, when set, is the Redis URL ("redis://...") where replicas share
+	// single-use signatures, nonces, rate limits and usage counters. Empty
+	// means in-memory state private to this process. A change needs a
+	// restart.
+	Redis string `yaml:"redis"`
+
+	// KeysExternal, set by programs (never by the file), says the keys come
+	// from a signet.KeyStore outside the config (gateway.Gateway.Keys), so
+	// Keys may be empty and routes may name key ids Keys does not list.
+	KeysExternal bool `yaml:"-"`
 
 	// Routes map header-signed requests (reqsig, cavage) to upstreams.
 	Routes []Route `yaml:"routes"`
@@ -56,8 +73,13 @@ type Config struct {
 type Key struct {
 	// ID is the key id requests carry.
 	ID string `yaml:"id"`
-	// Secrets verify signatures; several at once allow rotation.
+	// Secrets verify signatures; several at once allow rotation. Empty
+	// only when PublicKey is set.
 	Secrets []string `yaml:"secrets"`
+	// PublicKey verifies asymmetric signatures (cavage rsa-sha256, hs2019,
+	// ecdsa, ed25519; RFC 9421's asymmetric algorithms): a PEM block or a
+	// JWK (JSON text, or a YAML mapping). Empty means a symmetric key.
+	PublicKey PublicKey `yaml:"public_key"`
 	// Schemes this key may sign with. Empty means all symmetric schemes.
 	Schemes []string `yaml:"schemes"`
 	// Algorithms restricts cavage algorithms. Empty means hmac-sha256 and
@@ -69,6 +91,30 @@ type Key struct {
 	// headers injected there. Empty means the top-level allow_origins.
 	// Origin "*" means any public origin.
 	Upstreams []Upstream `yaml:"upstreams"`
+	// SingleUse accepts each signature of this key once, until it expires;
+	// a replay gets 409 replayed. False means signatures may be reused
+	// within their validity (nonces a signature carries are still checked).
+	SingleUse bool `yaml:"single_use"`
+	// RateLimit is the key's budget. Zero means unlimited.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// FailOpen keeps the key working, without replay and rate-limit checks,
+	// while the shared store is unreachable. False (the default) answers
+	// 503 store_unavailable instead.
+	FailOpen bool `yaml:"fail_open"`
+	// Tenant labels the key's owner for operators; it is not checked.
+	Tenant string `yaml:"tenant"`
+}
+
+// RateLimit is a key's request and byte budget.
+type RateLimit struct {
+	// RequestsPerSecond is the sustained rate; 0 means unlimited.
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	// Burst is how many requests may come at once; 0 means
+	// max(1, requests_per_second).
+	Burst int `yaml:"burst"`
+	// BytesPerMinute bounds request plus response body bytes per minute;
+	// 0 means unlimited.
+	BytesPerMinute Size `yaml:"bytes_per_minute"`
 }
 
 // Upstream is an origin a key may reach, with the headers injected there.
@@ -94,6 +140,14 @@ type Route struct {
 	Schemes []string `yaml:"schemes"`
 	// RequireHeaders must be covered by a cavage signature. Empty means none.
 	RequireHeaders []string `yaml:"require_headers"`
+	// RequireComponents must be covered by an RFC 9421 signature. Empty
+	// means the rfc9421 package's default: @method, @authority, @path,
+	// @query when the request has a query, content-digest with a body.
+	RequireComponents []string `yaml:"require_components"`
+	// Region and Service are the SigV4 credential scope the route accepts.
+	// Empty means the sigv4 package's defaults.
+	Region  string `yaml:"region"`
+	Service string `yaml:"service"`
 	// Keys restricts the key ids allowed on this route. Empty means any key.
 	Keys []string `yaml:"keys"`
 	// Headers are injected into every request forwarded by this route.
@@ -138,17 +192,23 @@ type Limits struct {
 
 // Schemes holds per-scheme verifier settings.
 type Schemes struct {
-	SW1    SchemeOptions `yaml:"sw1"`
-	ReqSig SchemeOptions `yaml:"reqsig"`
-	Cavage SchemeOptions `yaml:"cavage"`
+	SW1     SchemeOptions `yaml:"sw1"`
+	ReqSig  SchemeOptions `yaml:"reqsig"`
+	Cavage  SchemeOptions `yaml:"cavage"`
+	RFC9421 SchemeOptions `yaml:"rfc9421"`
+	SigV4   SchemeOptions `yaml:"sigv4"`
 }
 
 // SchemeOptions tunes one scheme's verifier.
 type SchemeOptions struct {
 	// MaxSkew: SW1, how far X-Sw-Date may lie in the future; reqsig, the
-	// window around Timestamp; cavage, the allowed Date skew. Zero means the
-	// scheme's default.
+	// window around Timestamp; cavage, the allowed Date skew; rfc9421, how
+	// far created may lie in the future; sigv4, the X-Amz-Date window of
+	// the header form. Zero means the scheme's default.
 	MaxSkew Duration `yaml:"max_skew"`
+	// MaxAge (rfc9421 only) is the oldest created accepted. Zero means
+	// the scheme's default (5m).
+	MaxAge Duration `yaml:"max_age"`
 }
 
 // TLS enables HTTPS (and HTTP/2) when both files are set.

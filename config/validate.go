@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,10 +19,18 @@ var ReservedPaths = []string{"/healthz", "/readyz", "/metrics"}
 
 // Known scheme and algorithm names.
 var (
-	knownSchemes    = []string{signet.SchemeSW1, signet.SchemeReqSig, signet.SchemeCavage}
-	routeSchemes    = []string{signet.SchemeReqSig, signet.SchemeCavage}
-	knownAlgorithms = []string{signet.AlgHMACSHA1, signet.AlgHMACSHA256, signet.AlgHMACSHA512}
-	logLevels       = []string{"debug", "info", "warn", "error"}
+	knownSchemes    = []string{signet.SchemeSW1, signet.SchemeReqSig, signet.SchemeCavage, signet.SchemeRFC9421, signet.SchemeSigV4}
+	routeSchemes    = []string{signet.SchemeReqSig, signet.SchemeCavage, signet.SchemeRFC9421, signet.SchemeSigV4}
+	publicSchemes   = []string{signet.SchemeCavage, signet.SchemeRFC9421} // schemes a public key can verify
+	knownAlgorithms = []string{
+		signet.AlgHMACSHA1, signet.AlgHMACSHA256, signet.AlgHMACSHA512,
+		// draft-cavage asymmetric names
+		"rsa-sha256", "rsa-sha512", "rsa-pss-sha512", "ecdsa-sha256", "ecdsa-sha384", "ecdsa-sha512",
+		"ed25519", "ed25519-sha512", "hs2019",
+		// RFC 9421 names not listed above
+		"ecdsa-p256-sha256", "ecdsa-p384-sha384", "rsa-v1_5-sha256",
+	}
+	logLevels = []string{"debug", "info", "warn", "error"}
 )
 
 // Validate reports every problem in c at once (joined with errors.Join).
@@ -35,8 +44,18 @@ func (c *Config) Validate() error {
 		add("listen: %q is not host:port", c.Listen)
 	}
 
-	if len(c.Keys) == 0 {
+	external := c.Store != "" || c.KeysExternal
+	switch {
+	case c.Store != "" && len(c.Keys) > 0:
+		add("keys: with store set the keys come from the store; remove keys from the file (or unset store)")
+	case len(c.Keys) == 0 && !external:
 		add("keys: no key configured (use --config FILE, or the quick start: signet serve <id> <secret>)")
+	}
+	if c.Store != "" && !hasPrefixFold(c.Store, "postgres://") && !hasPrefixFold(c.Store, "postgresql://") {
+		add("store: must be a postgres:// URL")
+	}
+	if c.Redis != "" && !hasPrefixFold(c.Redis, "redis://") && !hasPrefixFold(c.Redis, "rediss://") && !hasPrefixFold(c.Redis, "unix://") {
+		add("redis: must be a redis://, rediss:// or unix:// URL")
 	}
 	ids := map[string]bool{}
 	for i, k := range c.Keys {
@@ -53,8 +72,18 @@ func (c *Config) Validate() error {
 			add("%s: id longer than 256 bytes", where)
 		}
 		ids[k.ID] = true
-		if len(k.Secrets) == 0 {
-			add("%s: no secrets", where)
+		if len(k.Secrets) == 0 && k.PublicKey.IsZero() {
+			add("%s: no secrets and no public_key", where)
+		}
+		if len(k.Secrets) == 0 && !k.PublicKey.IsZero() {
+			for _, s := range k.Schemes {
+				if !slices.Contains(publicSchemes, s) {
+					add("%s: scheme %q needs secrets; a public_key verifies %s only", where, s, strings.Join(publicSchemes, ", "))
+				}
+			}
+		}
+		if r := k.RateLimit; r.RequestsPerSecond < 0 || r.Burst < 0 || r.BytesPerMinute < 0 {
+			add("%s: rate_limit values must not be negative", where)
 		}
 		for j, s := range k.Secrets {
 			if s == "" {
@@ -142,8 +171,16 @@ func (c *Config) Validate() error {
 				add("%s: require_headers: %q must be a lower-case header name or (pseudo-header)", where, h)
 			}
 		}
+		for _, h := range r.RequireComponents {
+			if h != strings.ToLower(h) || h == "" || strings.ContainsAny(h, " \t\r\n\"") {
+				add("%s: require_components: %q must be a lower-case component name (\"@method\", \"content-digest\")", where, h)
+			}
+		}
+		if (r.Region != "" || r.Service != "") && len(r.Schemes) > 0 && !slices.Contains(r.Schemes, signet.SchemeSigV4) {
+			add("%s: region and service apply to sigv4, which the route does not accept", where)
+		}
 		for _, id := range r.Keys {
-			if !ids[id] {
+			if !ids[id] && !external {
 				add("%s: keys: unknown key id %q", where, id)
 			}
 		}
@@ -202,9 +239,16 @@ func (c *Config) Validate() error {
 	if l.UpstreamMaxIdleConnsPerHost < 0 {
 		add("limits.upstream_max_idle_conns_per_host is negative")
 	}
-	for name, s := range map[string]SchemeOptions{"sw1": c.Schemes.SW1, "reqsig": c.Schemes.ReqSig, "cavage": c.Schemes.Cavage} {
+	for name, s := range map[string]SchemeOptions{"sw1": c.Schemes.SW1, "reqsig": c.Schemes.ReqSig, "cavage": c.Schemes.Cavage,
+		"rfc9421": c.Schemes.RFC9421, "sigv4": c.Schemes.SigV4} {
 		if s.MaxSkew < 0 {
 			add("schemes.%s.max_skew is negative", name)
+		}
+		if s.MaxAge < 0 {
+			add("schemes.%s.max_age is negative", name)
+		}
+		if s.MaxAge != 0 && name != "rfc9421" {
+			add("schemes.%s.max_age: only rfc9421 has max_age", name)
 		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
@@ -259,18 +303,45 @@ func validToken(s string) bool {
 	return true
 }
 
-// SignetKeys converts the configured keys to signet keys. Call Validate
-// first: SignetKeys does not check them.
+// SignetKeys converts the configured keys to signet keys, upstream origins
+// normalized ("*" kept), so that they carry the same policy a key from a
+// store would. Call Validate first: SignetKeys does not check them.
 func (c *Config) SignetKeys() []*signet.Key {
 	out := make([]*signet.Key, 0, len(c.Keys))
 	for _, k := range c.Keys {
-		out = append(out, &signet.Key{
+		sk := &signet.Key{
 			ID:         k.ID,
 			Secrets:    slices.Clone(k.Secrets),
+			PublicKey:  k.PublicKey.Key,
 			Schemes:    slices.Clone(k.Schemes),
 			Algorithms: slices.Clone(k.Algorithms),
 			MaxExpires: k.MaxExpires.D(),
-		})
+			SingleUse:  k.SingleUse,
+			RateLimit: signet.RateLimit{
+				RequestsPerSecond: k.RateLimit.RequestsPerSecond,
+				Burst:             k.RateLimit.Burst,
+				BytesPerMinute:    int64(k.RateLimit.BytesPerMinute),
+			},
+			FailOpen: k.FailOpen,
+			Tenant:   k.Tenant,
+		}
+		if len(k.Secrets) == 0 {
+			sk.Secrets = nil
+		}
+		for _, u := range k.Upstreams {
+			o := u.Origin
+			if o != "*" {
+				if n, err := normalizeConfigOrigin(o); err == nil {
+					o = n
+				}
+			}
+			sk.Upstreams = append(sk.Upstreams, signet.Upstream{Origin: o, Headers: maps.Clone(u.Headers)})
+		}
+		out = append(out, sk)
 	}
 	return out
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

@@ -7,7 +7,7 @@
 // pre-signed SW1 URL: it is verified, the key must be allowed to reach the
 // target origin, and it is forwarded to X-Sw-Proxy. Any other request is
 // matched against the routes (longest path prefix, then host), verified with
-// the route's schemes (reqsig, cavage) and forwarded to the route's upstream
+// the route's schemes (reqsig, cavage, rfc9421, sigv4) and forwarded to the route's upstream
 // with the rest of the path.
 //
 // Forwarding uses httputil.ReverseProxy (Rewrite, FlushInterval -1): signing
@@ -16,6 +16,16 @@
 // origin they are configured for, X-Forwarded-* set. Upstream addresses are
 // checked at the dialer: loopback, private, link-local, metadata and other
 // non-public addresses are refused unless the origin is listed in the config.
+//
+// Keys come from the config, or from any signet.KeyStore set in
+// Gateway.Keys (a postgres.Store): each key's Upstreams decide where it may
+// go. After the signature, in DESIGN order, come the replay check (keys
+// with SingleUse, and any signature with a nonce: Gateway.Replay, 409
+// replayed) and the rate limit (Key.RateLimit: Gateway.Limiter, 429 with
+// Retry-After); each exchange's bytes and usage are charged when it ends
+// (Gateway.Usage). These stores default to in-memory ones; a failing store
+// gives 503 store_unavailable unless the key fails open. Gateway.Checks
+// feed /readyz.
 //
 // /healthz, /readyz and /metrics (Prometheus) are answered unsigned. Errors
 // are JSON {"error","message"} with the statuses of signet.Status, plus 404

@@ -17,6 +17,8 @@ import (
 
 	"github.com/signet-dev/signet"
 	"github.com/signet-dev/signet/config"
+	"github.com/signet-dev/signet/ratelimit"
+	"github.com/signet-dev/signet/replay"
 )
 
 // Gateway verifies signed requests and forwards them upstream. Build one with
@@ -37,6 +39,37 @@ type Gateway struct {
 	// the next Reload.
 	NewVerifier func(scheme string, cfg *config.Config, route *config.Route) (signet.Verifier, error)
 
+	// Keys finds the keys requests are signed with (a postgres.Store, for
+	// instance). Nil means the config's keys. Each key's Upstreams decide
+	// where its pre-signed URLs may go, as for config keys. It takes effect
+	// at the next Reload.
+	Keys signet.KeyStore
+
+	// Replay remembers single-use signatures and nonces until they expire.
+	// Nil means an in-memory store private to this Gateway (replay.Memory):
+	// replicas must share one (the redis package's) or a signature used on
+	// one replica is accepted once more on each other.
+	Replay signet.ReplayStore
+
+	// Limiter enforces Key.RateLimit. Nil means an in-memory limiter
+	// private to this Gateway (ratelimit.Memory): with N replicas a key
+	// then gets N times its budget. Share one (redis) across replicas.
+	Limiter signet.RateLimiter
+
+	// Usage meters each proxied request (requests, bytes in and out per
+	// key and day). Nil means an in-memory recorder (usage.Memory),
+	// readable through UsageRecorder.
+	Usage signet.UsageRecorder
+
+	// Checks are run by /readyz, each under its name ("postgres",
+	// "redis"): while one fails, /readyz answers 503 naming it. Nil means
+	// ready once configured. Set it before serving.
+	Checks []Check
+
+	// StoreTimeout bounds each call to Replay, Limiter and Usage. Zero
+	// means 2 seconds.
+	StoreTimeout time.Duration
+
 	// dialControl, when set (tests), runs after the SSRF guard accepted an
 	// address, just before connecting; an error refuses the dial.
 	dialControl func(network, address string, c syscall.RawConn) error
@@ -45,6 +78,20 @@ type Gateway struct {
 	reloadMu  sync.Mutex
 	metricsMu sync.Once
 	metrics   *metrics
+	policies  policyCache
+
+	// In-memory stores used when Replay, Limiter or Usage are nil; kept
+	// across reloads so that a reload forgets nothing.
+	defaultsOnce sync.Once
+	memReplay    *replay.Memory
+	memLimiter   *ratelimit.Memory
+	memUsage     signet.UsageRecorder
+}
+
+// Check is a named readiness check for /readyz.
+type Check struct {
+	Name  string                          // "postgres", "redis"
+	Check func(ctx context.Context) error // nil error: ready
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -64,6 +111,14 @@ func New(cfg *config.Config, logger *slog.Logger) (*Gateway, error) {
 func (g *Gateway) Reload(cfg *config.Config) error {
 	if cfg == nil {
 		return errors.New("gateway: nil config")
+	}
+	if g.Keys != nil && !cfg.KeysExternal {
+		if len(cfg.Keys) > 0 {
+			return errors.New("gateway: the config lists keys but Gateway.Keys is set: keys come from one place")
+		}
+		c := *cfg
+		c.KeysExternal = true
+		cfg = &c
 	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("gateway: invalid config: %w", err)
@@ -102,9 +157,9 @@ func (g *Gateway) PublicOriginsAllowed() []string {
 		return nil
 	}
 	var ids []string
-	for id, p := range st.policies {
+	for k, p := range st.policies {
 		if p.anyPublic != nil || p.useGlobal && st.allowAnyPublic {
-			ids = append(ids, id)
+			ids = append(ids, k.ID)
 		}
 	}
 	slices.Sort(ids)
@@ -152,11 +207,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/readyz":
 		ex.outcome = "health"
-		if ex.st == nil {
-			writeStatus(rec, http.StatusServiceUnavailable, "not configured")
-			return
-		}
-		writeStatus(rec, http.StatusOK, "ready")
+		g.serveReady(rec, r, ex.st)
 		return
 	case "/metrics":
 		ex.outcome = "metrics"
@@ -218,11 +269,17 @@ type exchange struct {
 	// upstreamStatus is the upstream's status, for answers written
 	// without WriteHeader (a 101 on a hijacked connection).
 	upstreamStatus int
+	// admitted is the verified request once it passed replay and rate
+	// limits: its bytes and usage are charged when the exchange ends.
+	admitted *signet.Verified
 }
 
 func (ex *exchange) servePresigned() {
 	st, r := ex.st, ex.r
 	ver, err := st.sw1.Verify(r.Context(), r, st.keys)
+	if err == nil {
+		err = ex.ensureKey(ver)
+	}
 	if err != nil {
 		ex.verifyFailed(err)
 		return
@@ -240,9 +297,13 @@ func (ex *exchange) servePresigned() {
 		return
 	}
 	ex.origin = origin
-	up, explicit, ok := st.policies[ver.KeyID].allow(origin, st)
+	up, explicit, ok := ex.g.policyFor(st, ver.Key).allow(origin, st)
 	if !ok {
 		ex.signetFail(signet.NewError(signet.SchemeSW1, ver.KeyID, signet.ErrForbiddenUpstream, "key may not reach "+origin))
+		return
+	}
+	if err := ex.admit(ver); err != nil {
+		ex.signetFail(err)
 		return
 	}
 	out := *target
@@ -273,6 +334,9 @@ func (ex *exchange) serveRoute() {
 		return
 	}
 	ver, err := rt.verifier.Verify(r.Context(), r, st.keys)
+	if err == nil {
+		err = ex.ensureKey(ver)
+	}
 	if err != nil {
 		ex.verifyFailed(err)
 		return
@@ -282,6 +346,10 @@ func (ex *exchange) serveRoute() {
 	ex.origin = rt.origin
 	if rt.keys != nil && !rt.keys[ver.KeyID] {
 		ex.signetFail(signet.NewError(ver.Scheme, ver.KeyID, signet.ErrForbiddenUpstream, "key may not use this route"))
+		return
+	}
+	if err := ex.admit(ver); err != nil {
+		ex.signetFail(err)
 		return
 	}
 	out := *rt.target
@@ -301,7 +369,7 @@ func (ex *exchange) serveRoute() {
 	}
 	out.RawQuery = stripSwParams(r.URL.RawQuery)
 	inject := rt.headers
-	if p := st.policies[ver.KeyID]; p != nil {
+	if p := ex.g.policyFor(st, ver.Key); p != nil {
 		if up := p.upstreams[rt.origin]; up != nil {
 			// Key-specific headers for this origin win over the route's.
 			inject = append(slices.Clip(inject), up.headers...)
@@ -326,7 +394,8 @@ func (ex *exchange) signetFail(err error) {
 	ex.outcome = signet.Code(err)
 	ex.detail = err.Error()
 	var se *signet.Error
-	if !errors.As(err, &se) {
+	var rl *signet.RateLimitError
+	if !errors.As(err, &se) && !errors.As(err, &rl) {
 		// Only signet errors are safe to describe; the rest is logged.
 		ex.g.logger().Error("verification error", "request_id", ex.reqID, "err", err)
 	}
@@ -350,10 +419,17 @@ func (ex *exchange) proxy(ver *signet.Verified, out *url.URL, explicit bool, inj
 	// that failure truncate the upstream request instead of completing it.
 	streamedDigest := ver.BodySigned && ver.Scheme != signet.SchemeSW1
 	stripAuth := ver.Scheme == signet.SchemeReqSig ||
-		ver.Scheme == signet.SchemeCavage && hasPrefixFold(r.Header.Get("Authorization"), "Signature ")
+		ver.Scheme == signet.SchemeCavage && hasPrefixFold(r.Header.Get("Authorization"), "Signature ") ||
+		ver.Scheme == signet.SchemeSigV4 && hasPrefixFold(r.Header.Get("Authorization"), "AWS4-")
+	if ver.Scheme == signet.SchemeSigV4 {
+		// A pre-signed SigV4 URL's parameters are its signature.
+		out.RawQuery = stripParams(out.RawQuery, isSigV4Param)
+	}
 	transport := st.public
 	if explicit {
 		transport = st.explicit
+		// The origin may be a store key's, unknown to the transport.
+		r = r.WithContext(withExplicitAddr(r.Context(), ex.origin))
 	}
 	ex.outcome = "ok"
 	rp := &httputil.ReverseProxy{
@@ -378,7 +454,7 @@ func (ex *exchange) proxy(ver *signet.Verified, out *url.URL, explicit bool, inj
 				h[ih.name] = append(h[ih.name], ih.value)
 			}
 			h.Set("X-Request-Id", ex.reqID)
-			if streamedDigest {
+			if streamedDigest && pr.Out.Body != nil && pr.Out.Body != http.NoBody {
 				pr.Out.ContentLength = -1
 				h.Del("Content-Length")
 			}
@@ -460,6 +536,9 @@ func (ex *exchange) finish(m *metrics) {
 		in = ex.in.n.Load()
 	}
 	m.observe(ex, status, in, dur)
+	if ex.admitted != nil {
+		ex.account(in, ex.w.bytes)
+	}
 	if ex.outcome == "health" || ex.outcome == "metrics" {
 		return
 	}
@@ -513,6 +592,22 @@ func hasPrefixFold(s, prefix string) bool {
 // stripSwParams removes every X-Sw-* parameter (case-insensitive) from a raw
 // query, keeping the others byte for byte and in order.
 func stripSwParams(rawQuery string) string {
+	return stripParams(rawQuery, func(k string) bool { return hasPrefixFold(k, "X-Sw-") })
+}
+
+// isSigV4Param reports the parameters of a pre-signed SigV4 URL.
+func isSigV4Param(k string) bool {
+	switch strings.ToLower(k) {
+	case "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires",
+		"x-amz-signedheaders", "x-amz-signature", "x-amz-security-token":
+		return true
+	}
+	return false
+}
+
+// stripParams removes the parameters whose (unescaped) name drop reports
+// from a raw query, keeping the others byte for byte and in order.
+func stripParams(rawQuery string, drop func(name string) bool) string {
 	if rawQuery == "" {
 		return ""
 	}
@@ -524,7 +619,7 @@ func stripSwParams(rawQuery string) string {
 		if uk, err := url.QueryUnescape(k); err == nil {
 			k = uk
 		}
-		if hasPrefixFold(k, "X-Sw-") {
+		if drop(k) {
 			continue
 		}
 		if b.Len() > 0 {

@@ -20,6 +20,8 @@ type metrics struct {
 	duration        *prometheus.HistogramVec
 	upstreamLatency *prometheus.HistogramVec
 	upstreamErrors  *prometheus.CounterVec
+	secretUsed      *prometheus.CounterVec
+	storeErrors     *prometheus.CounterVec
 }
 
 func (g *Gateway) getMetrics() *metrics {
@@ -61,8 +63,16 @@ func newMetrics() *metrics {
 			Name: "signet_upstream_errors_total",
 			Help: "Failed upstream round trips by kind: unreachable, timeout, forbidden_address, aborted, client_canceled.",
 		}, []string{"kind"}),
+		secretUsed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_secret_used_total",
+			Help: "Verified requests by key id and index of the secret that matched (0 is the first listed); an old secret's series that stops growing can be removed.",
+		}, []string{"key_id", "secret_index"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_store_errors_total",
+			Help: "Shared store failures by store (replay, ratelimit, usage) and action: refused (503), fail_open (served unchecked), logged.",
+		}, []string{"store", "action"}),
 	}
-	reg.MustRegister(m.requests, m.bytesIn, m.bytesOut, m.duration, m.upstreamLatency, m.upstreamErrors,
+	reg.MustRegister(m.secretUsed, m.storeErrors, m.requests, m.bytesIn, m.bytesOut, m.duration, m.upstreamLatency, m.upstreamErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m

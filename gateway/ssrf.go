@@ -105,7 +105,7 @@ func (g *Gateway) newTransport(l config.Limits, explicit func(addr string) bool)
 		// No Proxy: environment proxies would bypass the address guard.
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if explicit != nil && explicit(strings.ToLower(addr)) {
+			if explicit != nil && (explicit(strings.ToLower(addr)) || explicitAddrFrom(ctx) == strings.ToLower(addr)) {
 				return plain.DialContext(ctx, network, addr)
 			}
 			return guarded.DialContext(ctx, network, addr)

@@ -19,9 +19,13 @@ import (
 // state is one configuration compiled for serving. It is immutable once
 // built, so requests read it without locks while Reload swaps in another.
 type state struct {
-	cfg      *config.Config
-	keys     signet.StaticKeys
-	policies map[string]*keyPolicy // by key id
+	cfg  *config.Config
+	keys signet.KeyStore // Gateway.Keys, or the config's keys
+
+	// policies holds the upstream policy of the config's keys; keys from
+	// Gateway.Keys get theirs from Gateway.policyFor's cache.
+	policies map[*signet.Key]*keyPolicy
+	cfgKeys  []*signet.Key
 
 	// Pre-signed targets of keys without upstreams.
 	allowOrigins   map[string]bool
@@ -42,41 +46,6 @@ type state struct {
 }
 
 type header struct{ name, value string } // name in canonical form
-
-type upstream struct {
-	origin  string
-	headers []header
-}
-
-// keyPolicy says which origins a key's pre-signed URLs may reach.
-type keyPolicy struct {
-	upstreams map[string]*upstream // by normalized origin
-	anyPublic *upstream            // origin "*"
-	useGlobal bool                 // no upstreams: the top-level allow_origins
-}
-
-// allow returns the upstream entry (for its headers) of origin, whether the
-// origin is explicitly allowed (private addresses may be dialed), and
-// whether it is allowed at all.
-func (p *keyPolicy) allow(origin string, st *state) (up *upstream, explicit, ok bool) {
-	switch {
-	case p == nil:
-		return nil, false, false
-	case !p.useGlobal:
-		if u := p.upstreams[origin]; u != nil {
-			return u, true, true
-		}
-		if p.anyPublic != nil {
-			return p.anyPublic, false, true
-		}
-		return nil, false, false
-	case st.allowOrigins[origin]:
-		return nil, true, true
-	case st.allowAnyPublic:
-		return nil, false, true
-	}
-	return nil, false, false
-}
 
 type route struct {
 	prefix   string // path without trailing slash; "" matches every path
@@ -133,12 +102,17 @@ func (st *state) match(r *http.Request) *route {
 func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	st := &state{
 		cfg:          cfg,
-		policies:     map[string]*keyPolicy{},
+		policies:     map[*signet.Key]*keyPolicy{},
 		allowOrigins: map[string]bool{},
 	}
 	var err error
-	if st.keys, err = signet.NewStaticKeys(cfg.SignetKeys()...); err != nil {
-		return nil, err
+	if g.Keys != nil {
+		st.keys = g.Keys
+	} else {
+		st.cfgKeys = cfg.SignetKeys()
+		if st.keys, err = signet.NewStaticKeys(st.cfgKeys...); err != nil {
+			return nil, err
+		}
 	}
 	explicitAddrs := map[string]bool{}
 	addExplicit := func(origin string) {
@@ -161,23 +135,15 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	if len(cfg.AllowOrigins) == 0 {
 		st.allowAnyPublic = true
 	}
-	for _, k := range cfg.Keys {
-		p := &keyPolicy{upstreams: map[string]*upstream{}, useGlobal: len(k.Upstreams) == 0}
-		for _, u := range k.Upstreams {
-			up := &upstream{origin: u.Origin, headers: headersOf(u.Headers)}
-			if u.Origin == "*" {
-				p.anyPublic = up
-				continue
-			}
-			n, err := config.NormalizeOrigin(u.Origin)
-			if err != nil {
-				return nil, err
-			}
-			up.origin = n
-			p.upstreams[n] = up
-			addExplicit(n)
+	for _, k := range st.cfgKeys {
+		p, err := newKeyPolicy(k)
+		if err != nil {
+			return nil, err
 		}
-		st.policies[k.ID] = p
+		for o := range p.upstreams {
+			addExplicit(o)
+		}
+		st.policies[k] = p
 	}
 
 	if st.sw1, err = g.newVerifier(signet.SchemeSW1, cfg, nil); err != nil {

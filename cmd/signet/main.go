@@ -42,6 +42,7 @@ Usage:
   signet keygen
   signet migrate   [--database URL]                          create/upgrade the PostgreSQL schema
   signet keys      create|list|show|rotate|revoke|delete [--database URL] ...
+  signet usage     [--redis URL] [--key ID] [--day YYYY-MM-DD] [--json]   usage per key and day
 
 Secrets may come from SIGNET_SECRET (or SW_SECRET) and ids from SIGNET_ID
 (or SW_ID) instead of flags. TIME is RFC 3339 or unix seconds.
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, rest, getenv, stdout, stderr)
+	case "usage":
+		return cmdUsage(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -14,8 +14,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/signet-dev/signet"
 	"github.com/signet-dev/signet/config"
 	"github.com/signet-dev/signet/gateway"
+	"github.com/signet-dev/signet/postgres"
+	"github.com/signet-dev/signet/redis"
 )
 
 const serveSummary = `Usage: signet serve [--config FILE] [--listen ADDR] [flags]
@@ -28,7 +31,14 @@ configuration). Without it, the Signway-style quick start serves one key
 0.0.0.0:$PORT (default 3000), injecting the --header values into every
 forwarded request. With no --allow-origin any public target origin is
 allowed; loopback, private, link-local and metadata addresses are refused
-unless listed with --allow-origin.`
+unless listed with --allow-origin.
+
+Stores (docs/scaling.md): --store postgres://... (or the config's store:)
+takes the keys from PostgreSQL (managed with "signet keys"; secrets are
+decrypted with SIGNET_MASTER_KEY); --redis redis://... (or redis:) shares
+single-use signatures, nonces, rate limits and usage between replicas.
+Neither is read from the environment: only the config or a flag turns them
+on. Default: keys from the file, state in memory.`
 
 // stringList collects a repeatable flag; a value may also hold a
 // comma-separated list.
@@ -58,6 +68,8 @@ type serveOptions struct {
 	corsExpose   stringList
 	logLevel     string
 	reloadEvery  time.Duration
+	store        string
+	redis        string
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -73,6 +85,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Var(&o.corsExpose, "cors-expose-header", "CORS: response `header` the page may read (repeatable)")
 	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default: the config's, info)")
 	fs.DurationVar(&o.reloadEvery, "watch-interval", 2*time.Second, "how often the config file is checked for changes; 0 disables")
+	fs.StringVar(&o.store, "store", "", "PostgreSQL key store `URL` (postgres://...); overrides the config's store")
+	fs.StringVar(&o.redis, "redis", "", "Redis `URL` (redis://...) for shared replay, rate limits and usage; overrides the config's redis")
 
 	// Flags may follow the positional <id> <secret>, as in Signway's
 	// quick start: parse, take one positional argument, parse again.
@@ -101,8 +115,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return &exitError{code: 2}
 	}
 	logger := newLogger(stderr, cfg.Log.Level)
-	gw, err := gateway.New(cfg, logger)
+	st, err := openStores(ctx, cfg, getenv, logger)
 	if err != nil {
+		fmt.Fprintf(stderr, "signet serve: %v\n", err)
+		return &exitError{code: 1}
+	}
+	defer st.close()
+	gw := &gateway.Gateway{Logger: logger, Keys: st.keys, Replay: st.replay, Limiter: st.limiter, Usage: st.usage, Checks: st.checks}
+	if err := gw.Reload(cfg); err != nil {
 		fmt.Fprintf(stderr, "signet serve: %v\n", err)
 		return &exitError{code: 2}
 	}
@@ -121,6 +141,8 @@ func (o *serveOptions) config(getenv func(string) string) (*config.Config, error
 	switch {
 	case o.configPath != "" && o.id != "":
 		return nil, errors.New("use either --config FILE or the quick start <id> <secret>, not both")
+	case o.id != "" && o.store != "":
+		return nil, errors.New("--store serves the keys of a database; the quick start's <id> <secret> is one key: use one or the other")
 	case o.configPath != "":
 		if len(o.headers) > 0 {
 			return nil, errors.New("--header belongs to the quick start; with --config, set keys[].upstreams[].headers or routes[].headers")
@@ -140,6 +162,12 @@ func (o *serveOptions) config(getenv func(string) string) (*config.Config, error
 	}
 	if o.listen != "" {
 		cfg.Listen = o.listen
+	}
+	if o.store != "" {
+		cfg.Store = o.store
+	}
+	if o.redis != "" {
+		cfg.Redis = o.redis
 	}
 	if len(o.corsOrigins) > 0 {
 		cfg.CORS.AllowOrigins = o.corsOrigins
@@ -302,6 +330,11 @@ func watchConfig(ctx context.Context, gw *gateway.Gateway, o *serveOptions, gete
 		}
 		cfg, err := o.config(getenv)
 		if err == nil {
+			if old := gw.Config(); old != nil && (cfg.Store != old.Store || cfg.Redis != old.Redis) {
+				err = errors.New("store and redis cannot change while running: restart to switch stores")
+			}
+		}
+		if err == nil {
 			err = gw.Reload(cfg)
 		}
 		if err != nil {
@@ -311,4 +344,82 @@ func watchConfig(ctx context.Context, gw *gateway.Gateway, o *serveOptions, gete
 		logger.Info("config reloaded", "trigger", why, "keys", len(cfg.Keys), "routes", len(cfg.Routes))
 		warnPublic(logger, gw)
 	}
+}
+
+// stores are the key store and shared state the gateway uses: PostgreSQL
+// and Redis when the config names them, else the gateway's in-memory
+// defaults (nil fields).
+type stores struct {
+	keys    signet.KeyStore
+	replay  signet.ReplayStore
+	limiter signet.RateLimiter
+	usage   signet.UsageRecorder
+	checks  []gateway.Check
+	closers []func()
+}
+
+func (s *stores) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// openStores connects the stores cfg names. A store that cannot be opened
+// at start is an error: starting without the keys (or the shared state) it
+// holds would refuse every request, or enforce nothing, silently.
+func openStores(ctx context.Context, cfg *config.Config, getenv func(string) string, logger *slog.Logger) (_ *stores, err error) {
+	st := &stores{}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	if cfg.Store != "" {
+		mk := getenv("SIGNET_MASTER_KEY")
+		if mk == "" {
+			return nil, errors.New("store: set SIGNET_MASTER_KEY (the key the secrets are encrypted with)")
+		}
+		master, err := postgres.ParseMasterKey(mk)
+		if err != nil {
+			return nil, fmt.Errorf("store: SIGNET_MASTER_KEY: %w", err)
+		}
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		ps, err := postgres.Open(octx, cfg.Store, master, postgres.Options{Logger: logger.With("store", "postgres")})
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		st.closers = append(st.closers, ps.Close)
+		st.keys = ps
+		st.checks = append(st.checks, gateway.Check{Name: "postgres", Check: ps.Ready})
+		logger.Info("keys from PostgreSQL")
+	}
+	if cfg.Redis != "" {
+		if err := openRedis(ctx, cfg.Redis, st); err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		logger.Info("replay, rate limits and usage shared in Redis")
+	}
+	return st, nil
+}
+
+// openRedis points replay, rate limits and usage at Redis. An unreachable
+// Redis at start is an error; later outages are the keys' fail_open
+// choice, and the client reconnects by itself.
+func openRedis(ctx context.Context, rawURL string, st *stores) error {
+	c, err := redis.Open(rawURL)
+	if err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { _ = c.Close() })
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx); err != nil {
+		return err
+	}
+	st.replay = &redis.ReplayStore{Client: c}
+	st.limiter = &redis.RateLimiter{Client: c}
+	st.usage = &redis.Usage{Client: c}
+	st.checks = append(st.checks, gateway.Check{Name: "redis", Check: c.Ping})
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -17,13 +18,19 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/postgres"
 	"github.com/signet-dev/signet/sw1"
 )
 
@@ -455,5 +462,196 @@ func TestServeREADMECommands(t *testing.T) {
 	status, body := get(t, "GET", strings.TrimSpace(out), nil)
 	if status != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("signed URL: %d %s", status, body)
+	}
+}
+
+func TestServeReloadOnSIGHUP(t *testing.T) {
+	up := echoServer(t)
+	path := filepath.Join(t.TempDir(), "signet.yaml")
+	write := func(secret string) {
+		doc := "listen: 127.0.0.1:0\nkeys:\n  - id: k\n    secrets: [" + secret + "]\n    upstreams: [{origin: \"" + up.URL + "\"}]\n"
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first")
+	// Our own handler keeps a SIGHUP that arrives before serve's is
+	// registered from killing the test binary.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	// No file watching: only the signal may trigger the reload.
+	s := startServe(t, nil, "--config", path, "--watch-interval", "0")
+	sign := func(secret string) string {
+		u, err := sw1.Presign(sw1.PresignOptions{KeyID: "k", Secret: secret, Gateway: s.base, Target: up.URL + "/p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	if code, body := get(t, "GET", sign("first"), nil); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	write("second")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.logs.String(), `"trigger":"sighup"`) {
+		// Repeat: the first signal may come before serve listens for it.
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload on SIGHUP:\n%s", s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(s.logs.String(), `"msg":"config reloaded","trigger":"sighup"`) {
+		t.Fatalf("reload on SIGHUP failed:\n%s", s.logs)
+	}
+	if code, body := get(t, "GET", sign("second"), nil); code != 200 {
+		t.Errorf("new secret after SIGHUP: %d %s", code, body)
+	}
+	if code, _ := get(t, "GET", sign("first"), nil); code != 401 {
+		t.Errorf("old secret after SIGHUP: %d, want 401", code)
+	}
+}
+
+func TestServeStoreErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "signet.yaml")
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:0\nstore: postgres://127.0.0.1:1/none\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withKeys := filepath.Join(dir, "keys.yaml")
+	if err := os.WriteFile(withKeys, []byte("store: postgres://127.0.0.1:1/none\nkeys: [{id: k, secrets: [s]}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"no master key", nil, []string{"--config", path}, 1, "SIGNET_MASTER_KEY"},
+		{"bad master key", map[string]string{"SIGNET_MASTER_KEY": "short"}, []string{"--config", path}, 1, "SIGNET_MASTER_KEY"},
+		{"keys and store", nil, []string{"--config", withKeys}, 2, "keys come from the store"},
+		{"quick start and store", nil, []string{"id", "secret", "--store", "postgres://127.0.0.1:1/x"}, 2, "--store"},
+		{"store not postgres", nil, []string{"--config", path, "--store", "mysql://x"}, 2, "postgres:// URL"},
+		{"redis not redis", nil, []string{"id", "secret", "--redis", "http://x"}, 2, "must be a redis://"},
+		{"database down", map[string]string{"SIGNET_MASTER_KEY": strings.Repeat("ab", 32)}, []string{"--config", path}, 1, "store:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.env, "", append([]string{"serve"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+// testSchema returns SIGNET_DATABASE_URL pointing at a fresh, migrated
+// schema dropped at cleanup; it skips without SIGNET_DATABASE_URL.
+func testSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SIGNET_DATABASE_URL")
+	if base == "" {
+		t.Skip("set SIGNET_DATABASE_URL to run the PostgreSQL tests")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "signet_serve_" + hex.EncodeToString(b)
+	c, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("SIGNET_DATABASE_URL: %v", err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	mc, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close(ctx)
+	if err := postgres.Migrate(ctx, mc); err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+func TestServePostgresStore(t *testing.T) {
+	dbURL := testSchema(t)
+	master := strings.Repeat("0f", 32)
+	mk, err := postgres.ParseMasterKey(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	admin, err := postgres.Open(ctx, dbURL, mk, postgres.Options{DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	up := echoServer(t)
+	id, secret, err := admin.Create(ctx, postgres.KeySpec{ID: "pg-key", SingleUse: true,
+		Upstreams: []signet.Upstream{{Origin: up.URL, Headers: map[string]string{"Authorization": "Bearer from-db"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "signet.yaml")
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, map[string]string{"SIGNET_MASTER_KEY": master}, "--config", path, "--store", dbURL)
+	u, err := sw1.Presign(sw1.PresignOptions{KeyID: id, Secret: secret, Gateway: s.base, Target: up.URL + "/db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, "GET", u, nil)
+	if code != 200 || !strings.Contains(body, "Bearer from-db") {
+		t.Fatalf("store key: %d %s", code, body)
+	}
+	if code, body := get(t, "GET", u, nil); code != 409 || !strings.Contains(body, `"replayed"`) {
+		t.Errorf("single-use replay: %d %s", code, body)
+	}
+	code, body = get(t, "GET", s.base+"/readyz", nil)
+	if code != 200 || !strings.Contains(body, `"postgres":"ok"`) {
+		t.Errorf("readyz: %d %s", code, body)
+	}
+	if err := admin.Revoke(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		u, _ := sw1.Presign(sw1.PresignOptions{KeyID: id, Secret: secret, Gateway: s.base, Target: up.URL + "/after"})
+		code, body := get(t, "GET", u, nil)
+		if code == 401 && strings.Contains(body, "unknown_key") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revoked key still answered %d after 1s: %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
