@@ -395,7 +395,7 @@ func openStores(ctx context.Context, cfg *config.Config, getenv func(string) str
 		logger.Info("keys from PostgreSQL")
 	}
 	if cfg.Redis != "" {
-		if err := openRedis(ctx, cfg.Redis, st); err != nil {
+		if err := openRedis(ctx, cfg.Redis, st, logger); err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		logger.Info("replay, rate limits and usage shared in Redis")
@@ -406,11 +406,12 @@ func openStores(ctx context.Context, cfg *config.Config, getenv func(string) str
 // openRedis points replay, rate limits and usage at Redis. An unreachable
 // Redis at start is an error; later outages are the keys' fail_open
 // choice, and the client reconnects by itself.
-func openRedis(ctx context.Context, rawURL string, st *stores) error {
+func openRedis(ctx context.Context, rawURL string, st *stores, logger *slog.Logger) error {
 	c, err := redis.Open(rawURL)
 	if err != nil {
 		return err
 	}
+	redis.SetLogger(logger)
 	st.closers = append(st.closers, func() { _ = c.Close() })
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
