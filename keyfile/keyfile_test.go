@@ -179,8 +179,14 @@ func TestRSAJWKWithAndWithoutPrimes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !priv.(*rsa.PrivateKey).Equal(k) {
+		// The primes may come back in either order; the key is the same.
+		got := priv.(*rsa.PrivateKey)
+		if !got.PublicKey.Equal(&k.PublicKey) || got.D.Cmp(k.D) != 0 || len(got.Primes) != 2 ||
+			new(big.Int).Mul(got.Primes[0], got.Primes[1]).Cmp(k.N) != 0 {
 			t.Errorf("%s: recovered key differs", name)
+		}
+		if err := got.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
