@@ -257,3 +257,32 @@ func TestWriteErrorRateLimited(t *testing.T) {
 		t.Errorf("body %q (%v), want error rate_limited", w.Body.String(), err)
 	}
 }
+
+func TestReplayID(t *testing.T) {
+	a := signet.ReplayID("cavage", "k", []byte("date: x"))
+	if a != signet.ReplayID("cavage", "k", "date: x") {
+		t.Error("string and []byte content give different ids")
+	}
+	// Each input is separated, so shifting bytes between them changes the id.
+	for _, other := range []string{
+		signet.ReplayID("cavage", "k", "date: y"),
+		signet.ReplayID("cavage", "kd", "ate: x"),
+		signet.ReplayID("rfc9421", "k", "date: x"),
+		signet.NonceReplayID("cavage", "k", "date: x"),
+	} {
+		if other == a {
+			t.Errorf("collision: %q", a)
+		}
+	}
+	if !strings.HasPrefix(a, "cavage:") || len(a) != len("cavage:")+64 {
+		t.Errorf("got %q, want cavage:<64 hex digits>", a)
+	}
+}
+
+func BenchmarkReplayID(b *testing.B) {
+	content := []byte(strings.Repeat("date: Tue, 07 Jun 2014 20:51:35 GMT\n", 4))
+	b.ReportAllocs()
+	for b.Loop() {
+		signet.ReplayID(signet.SchemeCavage, "app", content)
+	}
+}

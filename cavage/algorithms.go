@@ -15,6 +15,7 @@ import (
 	"math/big"
 
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/internal/keycache"
 )
 
 // Algorithm names: the draft's, http-signature's, and the concrete ones that
@@ -200,17 +201,18 @@ func (m *method) verifyHMAC(secrets []string, msg, sig []byte) int {
 	if len(sig) != m.macSize() {
 		return -1
 	}
-	var buf [sha512.Size]byte
 	match := -1
 	for i, s := range secrets {
 		if s == "" {
 			continue // an empty secret would let anyone sign
 		}
-		mac := hmac.New(m.newHash, []byte(s))
+		mp := keycache.Keyed(s, m.hash)
+		mac := mp.Get()
 		mac.Write(msg)
-		if hmac.Equal(mac.Sum(buf[:0]), sig) && match < 0 {
+		if hmac.Equal(mac.Hash.Sum(mac.Sum[:0]), sig) && match < 0 {
 			match = i
 		}
+		mp.Put(mac)
 	}
 	return match
 }

@@ -38,4 +38,8 @@
 //     "UTC" instead of "GMT" as the scheme's Python example sends it.
 //   - A Signature header next to a Signature-Input header belongs to RFC 9421
 //     and is reported as signet.ErrNoSignature, so verifiers can be chained.
+//
+// HMAC keyed states (the hashed key pads) are cached per secret and hash in
+// a bounded cache that forgets an entry at most 2^17 lookups after its last
+// use, so a removed secret does not stay in memory for good.
 package cavage

@@ -23,12 +23,10 @@ const (
 //	k3 = HMAC(k2, "REQUEST_SIGNER_REQUEST")
 //
 // timestamp is the decimal milliseconds exactly as written in the header.
+//
+// k1 comes from a bounded cache (see keycache.Cache).
 func signingKey(secret, apiVersion, timestamp string) [sha256.Size]byte {
-	var scratch [256]byte
-	key := append(scratch[:0], secretPrefix...)
-	key = append(key, secret...)
-	k := hmacSHA256(key, apiVersion)
-	k = hmacSHA256(k[:], timestamp)
+	k := k2(secret, apiVersion, timestamp)
 	return hmacSHA256(k[:], requestTerm)
 }
 

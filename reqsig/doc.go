@@ -35,4 +35,9 @@
 // order the Java library writes them: an ApiKey may contain ',' but not one
 // of those markers; a header in which a marker appears twice is rejected as
 // malformed.
+//
+// k1 = HMAC("REQUEST_SIGNER"+secret, apiVersion), as an HMAC keyed state, is
+// cached per secret and version in a bounded cache that forgets an entry at
+// most 2^17 lookups after its last use, so a removed secret does not stay in
+// memory for good.
 package reqsig

@@ -2,6 +2,7 @@ package reqsig
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -197,12 +198,20 @@ func matchSecret(r *http.Request, a *authorization, secrets []string) int {
 
 	var got, want [signatureChars]byte
 	copy(got[:], a.Signature)
+	mac := make([]byte, 0, sha256.Size) // for every Sum below
 	match := -1
 	for i, secret := range secrets {
 		key := signingKey(secret, a.APIVersion, a.Timestamp)
-		for _, sum := range sums[:n] {
-			sts := base64.RawURLEncoding.AppendEncode(prefix[:plen], sum[:])
-			appendSignature(want[:0], &key, sts)
+		// One keying per secret: Reset restores the keyed state for the
+		// next candidate.
+		h := hmac.New(sha256.New, key[:])
+		for j, sum := range sums[:n] {
+			if j > 0 {
+				h.Reset()
+			}
+			h.Write(base64.RawURLEncoding.AppendEncode(prefix[:plen], sum[:]))
+			mac = h.Sum(mac[:0])
+			base64.RawURLEncoding.AppendEncode(want[:0], mac)
 			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 && match < 0 {
 				match = i
 			}

@@ -16,6 +16,7 @@ import (
 	"math/big"
 
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/internal/keycache"
 )
 
 // Algorithm names from the HTTP Signature Algorithms registry (RFC 9421
@@ -176,17 +177,18 @@ func verifyHMAC(secrets []string, msg, sig []byte) int {
 	if len(sig) != sha256.Size {
 		return -1
 	}
-	var buf [sha256.Size]byte
 	match := -1
 	for i, s := range secrets {
 		if s == "" {
 			continue // an empty secret would let anyone sign
 		}
-		mac := hmac.New(sha256.New, []byte(s))
+		mp := keycache.Keyed(s, crypto.SHA256)
+		mac := mp.Get()
 		mac.Write(msg)
-		if hmac.Equal(mac.Sum(buf[:0]), sig) && match < 0 {
+		if hmac.Equal(mac.Hash.Sum(mac.Sum[:0]), sig) && match < 0 {
 			match = i
 		}
+		mp.Put(mac)
 	}
 	return match
 }

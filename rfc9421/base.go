@@ -56,7 +56,7 @@ func ParseSignatureInput(header string) ([]SignatureInput, error) {
 	for _, label := range d.Names() {
 		mem, _ := d.Get(label)
 		var in sigInput
-		if err := parseSigInput(label, mem, &in); err != nil {
+		if err := parseSigInput(label, mem, "", &in); err != nil {
 			return nil, toError(err, "")
 		}
 		out = append(out, in.export())
@@ -81,20 +81,46 @@ func (in *sigInput) export() SignatureInput {
 	return s
 }
 
+// maxRawItems bounds the component identifiers taken verbatim from the
+// wire; a member with more is re-serialized.
+const maxRawItems = 32
+
 // parseSigInput checks one Signature-Input member: an inner list of
-// component identifiers with the signature parameters.
-func parseSigInput(label string, mem httpsfv.Member, in *sigInput) error {
+// component identifiers with the signature parameters. raw, when not "",
+// is the member's text on the wire, known to be its serialization (see
+// rawMember); else the member is serialized again.
+func parseSigInput(label string, mem httpsfv.Member, raw string, in *sigInput) error {
 	il, ok := mem.(httpsfv.InnerList)
 	if !ok {
 		return malformedf("Signature-Input member " + quote(label) + " is not an inner list")
 	}
-	params, err := httpsfv.Marshal(il)
-	if err != nil {
-		return malformedf("Signature-Input member " + quote(label) + " cannot be serialized")
+	var idBuf [maxRawItems]string
+	ids := idBuf[:0]
+	if raw != "" {
+		if !rawItems(raw, func(s string) bool {
+			if len(ids) == len(idBuf) {
+				return false
+			}
+			ids = append(ids, s)
+			return true
+		}) || len(ids) != len(il.Items) {
+			raw, ids = "", ids[:0]
+		}
+	}
+	params := raw
+	if params == "" {
+		var err error
+		if params, err = httpsfv.Marshal(il); err != nil {
+			return malformedf("Signature-Input member " + quote(label) + " cannot be serialized")
+		}
 	}
 	*in = sigInput{label: label, params: params, comps: make([]component, 0, len(il.Items))}
-	for _, it := range il.Items {
-		c, err := parseComponent(it)
+	for i, it := range il.Items {
+		id := ""
+		if raw != "" {
+			id = ids[i]
+		}
+		c, err := parseComponent(it, id)
 		if err != nil {
 			return err
 		}
@@ -156,7 +182,7 @@ func SignatureBase(r *http.Request, sigParams string) ([]byte, error) {
 	}
 	mem, _ := d.Get("a")
 	var in sigInput
-	if err := parseSigInput("a", mem, &in); err != nil {
+	if err := parseSigInput("a", mem, "", &in); err != nil {
 		return nil, toError(err, "")
 	}
 	b, err := appendBase(nil, newMessage(r, ""), &in, modeRFC)

@@ -43,15 +43,18 @@ var derived = map[string]bool{
 	"@request-target": true, "@path": true, "@query": true, "@query-param": true,
 }
 
-// parseComponent checks one inner-list item of Signature-Input.
-func parseComponent(it httpsfv.Item) (component, error) {
+// parseComponent checks one inner-list item of Signature-Input. id, when
+// not "", is the item's serialization taken from the wire.
+func parseComponent(it httpsfv.Item, id string) (component, error) {
 	name, ok := it.Value.(string)
 	if !ok {
 		return component{}, malformedf("a component identifier is not a string")
 	}
-	id, err := httpsfv.Marshal(it)
-	if err != nil {
-		return component{}, malformedf("component identifier cannot be serialized")
+	if id == "" {
+		var err error
+		if id, err = httpsfv.Marshal(it); err != nil {
+			return component{}, malformedf("component identifier cannot be serialized")
+		}
 	}
 	c := component{id: id, name: name}
 	if name == "" {
@@ -133,7 +136,7 @@ func parseComponentString(s string) (component, error) {
 	if err != nil {
 		return component{}, malformedf("component " + quote(s) + " is not a structured item")
 	}
-	return parseComponent(it)
+	return parseComponent(it, "")
 }
 
 // normalizeComponent returns the serialized identifier of a caller-given

@@ -31,4 +31,10 @@
 // send it upper-cased too, so the method is always signed as sent (a
 // lower-case method never matches an upper-case signature). Signer always
 // signs the RFC form.
+//
+// The signature-params line and the component identifiers are taken from
+// the wire when they are already in serialized form, else re-serialized.
+// HMAC keyed states are cached per secret in a bounded cache that forgets
+// an entry at most 2^17 lookups after its last use, so a removed secret does
+// not stay in memory for good.
 package rfc9421

@@ -220,7 +220,7 @@ func parseSigInputString(params string, in *sigInput) error {
 		return err
 	}
 	mem, _ := d.Get("a")
-	return parseSigInput("a", mem, in)
+	return parseSigInput("a", mem, "", in)
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

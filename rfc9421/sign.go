@@ -140,7 +140,7 @@ func (s *Signer) SignRequest(r *http.Request) error {
 	}
 	mem, _ := d.Get("a")
 	var in sigInput
-	if err := parseSigInput(label, mem, &in); err != nil {
+	if err := parseSigInput(label, mem, "", &in); err != nil {
 		return fmt.Errorf("rfc9421: sign: %w", err)
 	}
 	base, err := appendBase(nil, newMessage(r, ""), &in, modeRFC)

@@ -3,7 +3,6 @@ package rfc9421
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -119,7 +118,8 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	var key *signet.Key
 	for _, label := range labels {
 		mem, _ := inDict.Get(label)
-		if err := parseSigInput(label, mem, &in); err != nil {
+		raw, _ := rawMember(inputs, label)
+		if err := parseSigInput(label, mem, raw, &in); err != nil {
 			if firstErr == nil {
 				firstErr = toError(err, "")
 			}
@@ -238,7 +238,7 @@ func (v *Verifier) verify(r *http.Request, in *sigInput, key *signet.Key, sigDic
 		Algorithm:   m.name,
 		SignedAt:    signedAt,
 		ExpiresAt:   expiresAt,
-		Signature:   ":" + base64.StdEncoding.EncodeToString(sig) + ":",
+		Signature:   sfBinary(sig),
 		Nonce:       in.nonce,
 	}
 	if in.nonce != "" {

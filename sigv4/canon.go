@@ -84,6 +84,17 @@ func awsEscape(b *strings.Builder, s string, keepSlash, legacy bool) {
 	}
 }
 
+// needsEscape reports whether awsEscape (no slash kept, not legacy) would
+// change s.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func unreserved(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '.' || c == '_' || c == '~'
@@ -106,13 +117,16 @@ func canonicalQueries(ps []param) (current, legacy string) {
 	}
 	es := make([]enc, len(ps))
 	var b strings.Builder
+	esc := func(s string) string {
+		if !needsEscape(s) {
+			return s
+		}
+		b.Reset()
+		awsEscape(&b, s, false, false)
+		return b.String()
+	}
 	for i, p := range ps {
-		b.Reset()
-		awsEscape(&b, p.key, false, false)
-		ek := b.String()
-		b.Reset()
-		awsEscape(&b, p.value, false, false)
-		es[i] = enc{p, ek, b.String()}
+		es[i] = enc{p, esc(p.key), esc(p.value)}
 	}
 	join := func() string {
 		b.Reset()
@@ -133,12 +147,16 @@ func canonicalQueries(ps []param) (current, legacy string) {
 		return strings.Compare(x.ev, y.ev)
 	})
 	current = join()
-	slices.SortStableFunc(es, func(x, y enc) int {
+	legacyCmp := func(x, y enc) int {
 		if c := compareUTF16(x.key, y.key); c != 0 {
 			return c
 		}
 		return compareUTF16(x.value, y.value)
-	})
+	}
+	if slices.IsSortedFunc(es, legacyCmp) {
+		return current, "" // a stable sort would keep this order
+	}
+	slices.SortStableFunc(es, legacyCmp)
 	legacy = join()
 	if legacy == current {
 		legacy = ""

@@ -121,7 +121,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		ExpiresAt:     req.expiresAt,
 		SignedHeaders: req.signed,
 		Signature:     req.sig,
-		ReplayID:      signet.ReplayID(signet.SchemeSigV4, id, []byte(m.stringToSign)),
+		ReplayID:      signet.ReplayID(signet.SchemeSigV4, id, m.stringToSign),
 	}
 	switch m.payload.kind {
 	case payloadDeclared:
@@ -458,10 +458,15 @@ func (v *Verifier) reconstruct(r *http.Request, req *request) error {
 				return signet.NewError(signet.SchemeSigV4, id, signet.ErrMissingHeader, "signed header "+name+" is absent")
 			}
 		}
-		norm := make([]string, len(vs))
-		changed := false
+		norm := vs // shared until a value changes: the SDK only reads them
+		shared, changed := true, false
 		for i, s := range vs {
-			norm[i] = collapseSpace(s)
+			if c := collapseSpace(s); c != s {
+				if shared {
+					norm, shared = slices.Clone(vs), false
+				}
+				norm[i] = c
+			}
 			if strings.IndexByte(s, '\t') >= 0 {
 				changed = true
 			}
@@ -775,3 +780,4 @@ func clip(s string) string {
 	}
 	return strconv.Quote(s)
 }
+

@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"hash"
 	"sort"
-	"sync"
+
+	"github.com/signet-dev/signet/internal/keycache"
 )
 
 // Algorithm is the only value X-Sw-Algorithm may carry.
@@ -179,12 +180,14 @@ func appendStringToSign(dst []byte, date string, canonicalHash *[sha256.Size]byt
 // verify hot path allocates nothing for its hashing.
 type hasher struct {
 	h   hash.Hash
+	u   interface{ UnmarshalBinary([]byte) error } // h, to restore saved states
 	pad [sha256.BlockSize]byte
 	sum []byte
 }
 
 func newHasher() *hasher {
-	return &hasher{h: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+	h := sha256.New()
+	return &hasher{h: h, u: h.(interface{ UnmarshalBinary([]byte) error }), sum: make([]byte, 0, sha256.Size)}
 }
 
 func (hh *hasher) sumInto(out *[sha256.Size]byte) {
@@ -212,15 +215,18 @@ func (hh *hasher) hmac(key *[sha256.Size]byte, msg []byte, out *[sha256.Size]byt
 	hh.sumInto(out)
 }
 
-// signingKeys caches derived signing keys by (secret, day). A verifier sees
-// few secrets and few days, so a plain map under a lock, emptied when it
-// reaches its cap, keeps the hot path to one lookup.
-var signingKeys = struct {
-	sync.RWMutex
-	m map[signingKeyID][sha256.Size]byte
-}{m: make(map[signingKeyID][sha256.Size]byte)}
+// derivedKey is a derived signing key with the SHA-256 states after
+// hashing key ⊕ ipad and key ⊕ opad (RFC 2104), marshaled: restoring them
+// spares the two pad blocks of every HMAC under this key (FIPS 198-1 §6
+// allows it; they are as secret as the key). Immutable once made.
+type derivedKey struct {
+	key          [sha256.Size]byte
+	inner, outer []byte
+}
 
-const signingKeyCacheCap = 1024
+// signingKeys caches derived keys by (secret, day); see keycache.Cache for
+// its bounds and how it forgets a removed secret.
+var signingKeys keycache.Cache[signingKeyID, *derivedKey]
 
 type signingKeyID struct {
 	secret string
@@ -230,31 +236,56 @@ type signingKeyID struct {
 // signingKey returns HMAC-SHA256("SW1-HMAC-SHA256"+secret, day), where day
 // is the YYYYMMDD prefix of date.
 func signingKey(secret, date string) [sha256.Size]byte {
-	id := signingKeyID{secret: secret}
-	copy(id.day[:], date[:8])
-	signingKeys.RLock()
-	k, ok := signingKeys.m[id]
-	signingKeys.RUnlock()
-	if ok {
-		return k
-	}
-	return deriveSigningKey(id)
+	return derived(secret, date).key
 }
 
-// deriveSigningKey computes and caches a signing key. It is apart from
-// signingKey so that the cache hit path keeps its variables on the stack.
-//
-//go:noinline
-func deriveSigningKey(id signingKeyID) [sha256.Size]byte {
-	var k [sha256.Size]byte
+// derived returns the cached derived key of secret and date's day.
+func derived(secret, date string) *derivedKey {
+	id := signingKeyID{secret: secret}
+	copy(id.day[:], date[:8])
+	return signingKeys.Get(id, deriveSigningKey)
+}
+
+func deriveSigningKey(id signingKeyID) *derivedKey {
+	dk := &derivedKey{}
 	m := hmac.New(sha256.New, []byte(Algorithm+id.secret))
 	m.Write(id.day[:])
-	m.Sum(k[:0])
-	signingKeys.Lock()
-	if len(signingKeys.m) >= signingKeyCacheCap {
-		clear(signingKeys.m)
+	m.Sum(dk.key[:0])
+	var pad [sha256.BlockSize]byte
+	copy(pad[:], dk.key[:])
+	for i := range pad {
+		pad[i] ^= 0x36
 	}
-	signingKeys.m[id] = k
-	signingKeys.Unlock()
-	return k
+	dk.inner = padState(pad[:])
+	for i := range pad {
+		pad[i] ^= 0x36 ^ 0x5c
+	}
+	dk.outer = padState(pad[:])
+	return dk
+}
+
+func padState(pad []byte) []byte {
+	h := sha256.New()
+	h.Write(pad)
+	b, err := h.(interface{ MarshalBinary() ([]byte, error) }).MarshalBinary()
+	if err != nil {
+		panic("sw1: sha256 state cannot be marshaled: " + err.Error()) // the standard library's can
+	}
+	return b
+}
+
+// hmacDerived computes HMAC-SHA256(dk.key, msg) from the saved pad states.
+func (hh *hasher) hmacDerived(dk *derivedKey, msg []byte, out *[sha256.Size]byte) {
+	if hh.u.UnmarshalBinary(dk.inner) != nil {
+		hh.hmac(&dk.key, msg, out)
+		return
+	}
+	hh.h.Write(msg)
+	hh.sumInto(out)
+	if hh.u.UnmarshalBinary(dk.outer) != nil {
+		hh.hmac(&dk.key, msg, out)
+		return
+	}
+	hh.h.Write(out[:])
+	hh.sumInto(out)
 }

@@ -19,5 +19,7 @@
 // signed, a character count as the content-length of a non-ASCII body), so
 // Verifier tries each canonical form a genuine client could have produced,
 // computing only those that actually differ for the URL at hand. Derived
-// signing keys are cached per secret and day.
+// signing keys, with their HMAC pad states, are cached per secret and day in
+// a bounded cache that forgets an entry at most 2^17 lookups after its last
+// use, so a removed secret does not stay in memory for good.
 package sw1

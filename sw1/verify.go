@@ -69,6 +69,7 @@ type state struct {
 	buf     []byte
 	hs      []header
 	cands   [maxCandidates]candidate
+	nc      int // candidates set, cleared before pooling
 	digests [maxCandidates][sha256.Size]byte
 	mac     [sha256.Size]byte
 }
@@ -266,7 +267,8 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	defer func() {
 		// Drop references to this request's strings before pooling.
 		clear(st.hs[:cap(st.hs)])
-		st.cands = [maxCandidates]candidate{}
+		clear(st.cands[:st.nc])
+		st.nc = 0
 		statePool.Put(st)
 	}()
 
@@ -377,15 +379,16 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				st.sumInto(&st.digests[nc])
 				st.cands[nc] = candidate{path, enc, cl}
 				nc++
+				st.nc = nc
 			}
 		}
 	}
 
 	for si, secret := range key.Secrets {
-		k := signingKey(secret, p.date)
+		dk := derived(secret, p.date)
 		for ci := 0; ci < nc; ci++ {
 			st.buf = appendStringToSign(st.buf[:0], p.date, &st.digests[ci])
-			st.hmac(&k, st.buf, &st.mac)
+			st.hmacDerived(dk, st.buf, &st.mac)
 			if !hmac.Equal(st.mac[:], sig[:]) {
 				continue
 			}
@@ -401,9 +404,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				Target:        p.proxy,
 				BodySigned:    bodySigned,
 				Signature:     sigHex,
-				// An HMAC has one valid value per request, so its bytes
-				// identify the request (hex case aside: normalised here).
-				ReplayID: "sw1:" + keyID + ":" + hex.EncodeToString(sig[:]),
+				ReplayID:      replayID(keyID, &sig),
 			}
 			var canon string
 			if wantCanonical {
@@ -654,4 +655,15 @@ func parseExpires(s string) (uint32, bool) {
 		}
 	}
 	return uint32(n), true
+}
+
+// replayID is "sw1:" + keyID + ":" + the signature in lower-case hex, built
+// with one allocation: an HMAC has one valid value per request, so its
+// bytes identify the request (hex case aside: normalised here).
+func replayID(keyID string, sig *[sha256.Size]byte) string {
+	var buf [128]byte
+	b := append(buf[:0], "sw1:"...)
+	b = append(b, keyID...)
+	b = append(b, ':')
+	return string(hex.AppendEncode(b, sig[:]))
 }
