@@ -38,6 +38,10 @@ type Params struct {
 	// seconds; 0 when absent.
 	Created, Expires int64
 
+	// Nonce is the nonce parameter; empty when absent. It is only honoured
+	// (replay-checked) when Headers covers it as "(nonce)".
+	Nonce string
+
 	// HeadersSet reports that the request carried a non-empty headers
 	// parameter; false means Headers holds the default.
 	HeadersSet bool
@@ -79,6 +83,7 @@ const (
 	seenSignature
 	seenCreated
 	seenExpires
+	seenNonce
 )
 
 func parseParams(s string, p *Params) error {
@@ -165,6 +170,12 @@ func parseParams(s string, p *Params) error {
 				return malformed(p.KeyID, "expires is not a Unix time")
 			}
 			p.Expires = n
+		case strings.EqualFold(name, "nonce"):
+			bit = seenNonce
+			if !quoted || value == "" {
+				return malformed(p.KeyID, "nonce must be a non-empty quoted string")
+			}
+			p.Nonce = value
 		default:
 			continue // opaque and future parameters: valid, not used
 		}

@@ -50,6 +50,11 @@ type Signer struct {
 	// "(expires)". Zero adds created only when Headers lists "(created)".
 	Expires time.Duration
 
+	// Nonce, when set, returns a fresh nonce for each request: sent as the
+	// nonce parameter and signed as "(nonce)" (added to Headers when
+	// missing). A gateway accepts each nonce once. Nil sends none.
+	Nonce func() string
+
 	// Now returns the signing time. Nil means time.Now.
 	Now func() time.Time
 }
@@ -145,7 +150,16 @@ func (s *Signer) SignRequest(r *http.Request) error {
 		created = t.Unix()
 	}
 
-	msg, _, err := appendSigningString(nil, r, headers, nil, created, expires, ", ", s.KeyID)
+	var nonce string
+	if s.Nonce != nil {
+		if nonce = s.Nonce(); nonce == "" || strings.ContainsAny(nonce, "\"\\\r\n") {
+			return fmt.Errorf("cavage: sign: bad nonce %q", nonce)
+		}
+		if !slices.Contains(headers, Nonce) {
+			headers = append(headers, Nonce)
+		}
+	}
+	msg, _, err := appendSigningString(nil, r, headers, nil, pseudo{created, expires, nonce}, ", ", s.KeyID)
 	if err != nil {
 		return fmt.Errorf("cavage: sign: %w", err)
 	}
@@ -176,6 +190,11 @@ func (s *Signer) SignRequest(r *http.Request) error {
 	if expires != 0 {
 		b.WriteString(",expires=")
 		b.WriteString(strconv.FormatInt(expires, 10))
+	}
+	if nonce != "" {
+		b.WriteString(`,nonce="`)
+		b.WriteString(nonce)
+		b.WriteString(`"`)
 	}
 	b.WriteString(`,headers="`)
 	b.WriteString(strings.Join(headers, " "))

@@ -13,7 +13,17 @@ const (
 	RequestTarget = "(request-target)"
 	Created       = "(created)"
 	Expires       = "(expires)"
+	// Nonce signs the nonce parameter. Draft-cavage has no nonce; this is
+	// Signet's extension, built like (created) and (expires), so that a
+	// nonce counts only when the signature covers it.
+	Nonce = "(nonce)"
 )
+
+// pseudo holds the signature parameters that pseudo-headers sign.
+type pseudo struct {
+	created, expires int64
+	nonce            string
+}
 
 // SigningString returns the draft-cavage signing string of r for the signed
 // names headers (lower case, in order): one `name: value` line per name,
@@ -23,7 +33,7 @@ const (
 // error when 0; several values of a header are trimmed and joined by ", ".
 // A name absent from r gives an error wrapping signet.ErrMissingHeader.
 func SigningString(r *http.Request, headers []string, created, expires int64) (string, error) {
-	b, _, err := appendSigningString(nil, r, headers, nil, created, expires, ", ", "")
+	b, _, err := appendSigningString(nil, r, headers, nil, pseudo{created: created, expires: expires}, ", ", "")
 	return string(b), err
 }
 
@@ -32,7 +42,7 @@ func SigningString(r *http.Request, headers []string, created, expires int64) (s
 // joins the values of a repeated header. multi reports that some signed
 // header had several values, so that the verifier knows whether another
 // separator is worth a try.
-func appendSigningString(dst []byte, r *http.Request, headers, labels []string, created, expires int64, sep, keyID string) (_ []byte, multi bool, _ error) {
+func appendSigningString(dst []byte, r *http.Request, headers, labels []string, ps pseudo, sep, keyID string) (_ []byte, multi bool, _ error) {
 	for i, name := range headers {
 		if i > 0 {
 			dst = append(dst, '\n')
@@ -60,10 +70,16 @@ func appendSigningString(dst []byte, r *http.Request, headers, labels []string, 
 			dst = append(dst, ' ')
 			dst = append(dst, target...)
 			continue
+		case Nonce:
+			if ps.nonce == "" {
+				return dst, multi, malformed(keyID, name+" is signed but the parameter is absent")
+			}
+			dst = append(dst, ps.nonce...)
+			continue
 		case Created, Expires:
-			v := created
+			v := ps.created
 			if name == Expires {
-				v = expires
+				v = ps.expires
 			}
 			if v == 0 {
 				return dst, multi, malformed(keyID, name+" is signed but the parameter is absent")

@@ -103,7 +103,8 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	msg, multi, err := appendSigningString((*bp)[:0], r, p.Headers, nil, p.Created, p.Expires, ", ", id)
+	ps := pseudo{p.Created, p.Expires, p.Nonce}
+	msg, multi, err := appendSigningString((*bp)[:0], r, p.Headers, nil, ps, ", ", id)
 	*bp = msg[:0]
 	if err != nil {
 		return nil, err
@@ -124,7 +125,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		if ok || !variant.try {
 			continue
 		}
-		msg, _, _ = appendSigningString(msg[:0], r, p.Headers, variant.labels, p.Created, p.Expires, variant.sep, id)
+		msg, _, _ = appendSigningString(msg[:0], r, p.Headers, variant.labels, ps, variant.sep, id)
 		*bp = msg[:0]
 		idx, ok = check(&m, key, msg, p.Signature)
 	}
@@ -143,6 +144,14 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		// ECDSA signatures have several valid encodings; what they cover
 		// does not.
 		ReplayID: signet.ReplayID(signet.SchemeCavage, id, msg),
+	}
+	switch {
+	case slices.Contains(p.Headers, Nonce):
+		ver.Nonce = p.Nonce
+		ver.ReplayID = signet.NonceReplayID(signet.SchemeCavage, id, p.Nonce)
+	case p.Nonce != "":
+		// An unsigned nonce protects nothing; say so rather than ignore it.
+		return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrRequiredHeader, "the nonce parameter must be signed as (nonce)")
 	}
 
 	if slices.Contains(p.Headers, "digest") {

@@ -720,3 +720,59 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestNonce(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	keys := mustKeys(t, &signet.Key{ID: "k", Secrets: []string{"secret"}})
+	v := &Verifier{Now: func() time.Time { return at }}
+	sign := func(nonce string, headers []string) *http.Request {
+		r := httptest.NewRequest("GET", "http://api.example/x", nil)
+		s := &Signer{KeyID: "k", Secret: "secret", Headers: headers, Now: func() time.Time { return at }}
+		if nonce != "" {
+			s.Nonce = func() string { return nonce }
+		}
+		if err := s.SignRequest(r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	r := sign("n-1", nil)
+	if !strings.Contains(r.Header.Get("Authorization"), `nonce="n-1",headers="(request-target) host date (nonce)"`) {
+		t.Fatalf("Authorization = %q", r.Header.Get("Authorization"))
+	}
+	ver, err := v.Verify(context.Background(), r, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ver.Nonce != "n-1" || ver.ReplayID != signet.NonceReplayID(signet.SchemeCavage, "k", "n-1") {
+		t.Errorf("Nonce %q, ReplayID %q", ver.Nonce, ver.ReplayID)
+	}
+
+	// A different nonce is a different request for replay purposes.
+	ver2, err := v.Verify(context.Background(), sign("n-2", nil), keys)
+	if err != nil || ver2.ReplayID == ver.ReplayID {
+		t.Errorf("second nonce: %v, same ReplayID %v", err, ver2 != nil && ver2.ReplayID == ver.ReplayID)
+	}
+
+	// Changing the signed nonce breaks the signature.
+	r = sign("n-1", nil)
+	r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), `nonce="n-1"`, `nonce="n-9"`, 1))
+	if _, err := v.Verify(context.Background(), r, keys); !errors.Is(err, signet.ErrMismatch) {
+		t.Errorf("tampered nonce: %v, want ErrMismatch", err)
+	}
+
+	// A nonce parameter the signature does not cover is refused.
+	r = sign("", []string{"(request-target)", "date"})
+	r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), `,headers=`, `,nonce="x",headers=`, 1))
+	if _, err := v.Verify(context.Background(), r, keys); !errors.Is(err, signet.ErrRequiredHeader) {
+		t.Errorf("unsigned nonce: %v, want ErrRequiredHeader", err)
+	}
+
+	// (nonce) signed without the parameter is malformed.
+	r = sign("n-1", nil)
+	r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), `nonce="n-1",`, ``, 1))
+	if _, err := v.Verify(context.Background(), r, keys); !errors.Is(err, signet.ErrMalformed) {
+		t.Errorf("(nonce) without parameter: %v, want ErrMalformed", err)
+	}
+}
