@@ -237,7 +237,8 @@ func Default() *Config {
 // Load reads the YAML file at path on top of Default, expanding ${VAR} (and
 // ${VAR:-fallback}) in values from getenv (nil means os.Getenv). Unknown
 // fields are errors, and so is a referenced variable that is unset or empty.
-// Load does not validate: call Validate.
+// getenv may be called from several goroutines at once (a large key list
+// is read in parallel). Load does not validate: call Validate.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -255,30 +256,54 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if len(data) >= fastKeysMinBytes {
+		if rest, kb, ok := splitKeysBlock(data); ok {
+			keys, err := parseKeys(&kb, getenv)
+			if err != nil {
+				return nil, err
+			}
+			c, err := parse(rest, getenv)
+			if err != nil {
+				return nil, err
+			}
+			c.Keys = keys
+			return c, nil
+		}
+	}
+	return parse(data, getenv)
+}
+
+func parse(data []byte, getenv func(string) string) (*Config, error) {
+	c := Default()
+	if err := decodeExpanded(data, getenv, c); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Default(), nil // an empty file is the defaults
 		}
 		return nil, err
 	}
+	return c, nil
+}
+
+// decodeExpanded decodes a YAML document into v strictly, after ${VAR}
+// expansion. An empty document is io.EOF.
+func decodeExpanded(data []byte, getenv func(string) string, v any) error {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return err
+	}
 	var errs []error
 	expandNode(&doc, getenv, &errs)
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return errors.Join(errs...)
 	}
 	// Re-encoding the expanded tree lets the strict decoder (KnownFields)
 	// check it, and quotes expanded values so they cannot change structure.
 	expanded, err := yaml.Marshal(&doc)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c := Default()
-	if err := decodeStrict(expanded, c); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return decodeStrict(expanded, v)
 }
 
 func decodeStrict(data []byte, v any) error {

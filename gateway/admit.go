@@ -208,8 +208,14 @@ func or(d, def time.Duration) time.Duration {
 // records its usage. Failures are logged: the response has been sent.
 func (ex *exchange) account(in, out int64) {
 	g, ver := ex.g, ex.admitted
-	ctx, cancel := context.WithTimeout(context.Background(), g.storeTimeout())
-	defer cancel()
+	ctx := context.Background()
+	if g.Usage != nil || g.Limiter != nil && ver.Key.RateLimit.BytesPerMinute > 0 {
+		// Only shared stores can hang; the in-memory defaults ignore
+		// the context, and a deadline costs a timer per request.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.storeTimeout())
+		defer cancel()
+	}
 	if ver.Key.RateLimit.BytesPerMinute > 0 && in+out > 0 {
 		if err := g.limiter().AddBytes(ctx, ver.KeyID, ver.Key.RateLimit, in+out); err != nil {
 			g.getMetrics().storeErrors.WithLabelValues("ratelimit", "logged").Inc()

@@ -10,14 +10,19 @@
 // the route's schemes (reqsig, cavage, rfc9421, sigv4) and forwarded to the route's upstream
 // with the rest of the path.
 //
-// Forwarding uses httputil.ReverseProxy (Rewrite, FlushInterval -1): signing
+// Forwarding uses one httputil.ReverseProxy per transport, built at Reload
+// (Rewrite reads the request's settings from its context). FlushInterval is
+// 0: answers with a Content-Length leave in as few writes as possible, while
+// SSE (text/event-stream) and bodies of unknown length are flushed after
+// every write, so streams stay live. Signing
 // parameters and signature headers are stripped, hop-by-hop headers dropped,
 // configured headers injected (client copies deleted first) only for the
 // origin they are configured for, X-Forwarded-* set. Upstream addresses are
 // checked at the dialer: loopback, private, link-local, metadata and other
 // non-public addresses are refused unless the origin is listed in the config.
 //
-// Keys come from the config, or from any signet.KeyStore set in
+// Keys come from the config (indexed at Reload, each converted on first
+// use, so a million keys load in seconds), or from any signet.KeyStore set in
 // Gateway.Keys (a postgres.Store): each key's Upstreams decide where it may
 // go. After the signature, in DESIGN order, come the replay check (keys
 // with SingleUse, and any signature with a nonce: Gateway.Replay, 409

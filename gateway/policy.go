@@ -87,8 +87,10 @@ func (g *Gateway) policyFor(st *state, k *signet.Key) *keyPolicy {
 	if k == nil {
 		return nil
 	}
-	if p, ok := st.policies[k]; ok {
-		return p
+	if st.cfgKeys != nil {
+		if p, ok := st.cfgKeys.policy(k); ok {
+			return p
+		}
 	}
 	c := &g.policies
 	c.mu.RLock()
@@ -111,17 +113,13 @@ func (g *Gateway) policyFor(st *state, k *signet.Key) *keyPolicy {
 	return p
 }
 
-// explicitAddrKey carries, in an upstream request's context, the
+// explicitAddrFrom returns, from an upstream request's context, the
 // "host:port" of an origin the key or route lists explicitly: the explicit
 // transport may dial it even on a private address. Keys from a store are
 // not known when the transport is built, hence the context.
-type explicitAddrKey struct{}
-
-func withExplicitAddr(ctx context.Context, origin string) context.Context {
-	return context.WithValue(ctx, explicitAddrKey{}, dialAddr(origin))
-}
-
 func explicitAddrFrom(ctx context.Context) string {
-	s, _ := ctx.Value(explicitAddrKey{}).(string)
-	return s
+	if ex := exchangeFrom(ctx); ex != nil {
+		return ex.explicitAddr
+	}
+	return ""
 }

@@ -78,9 +78,15 @@ func checkAddress(address string) error {
 // whether a "host:port" belongs to an origin the config lists; those may be
 // dialed whatever their address. Everything else passes the guard.
 func (g *Gateway) newTransport(l config.Limits, explicit func(addr string) bool) *http.Transport {
+	exported, internal := g.DialControl, g.dialControl
 	hook := func(network, address string, c syscall.RawConn) error {
-		if g.dialControl != nil {
-			return g.dialControl(network, address, c)
+		if exported != nil {
+			if err := exported(network, address, c); err != nil {
+				return err
+			}
+		}
+		if internal != nil {
+			return internal(network, address, c)
 		}
 		return nil
 	}

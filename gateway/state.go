@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,10 +23,10 @@ type state struct {
 	cfg  *config.Config
 	keys signet.KeyStore // Gateway.Keys, or the config's keys
 
-	// policies holds the upstream policy of the config's keys; keys from
-	// Gateway.Keys get theirs from Gateway.policyFor's cache.
-	policies map[*signet.Key]*keyPolicy
-	cfgKeys  []*signet.Key
+	// cfgKeys are the config's keys (nil when Gateway.Keys is set), with
+	// their upstream policies; keys from Gateway.Keys get theirs from
+	// Gateway.policyFor's cache.
+	cfgKeys *configKeys
 
 	// Pre-signed targets of keys without upstreams.
 	allowOrigins   map[string]bool
@@ -39,6 +40,10 @@ type state struct {
 	// config lists and may dial their private addresses. Separate pools
 	// keep a connection made for one from serving the other.
 	public, explicit *http.Transport
+
+	// publicProxy and explicitProxy forward through public and explicit;
+	// built once, they read each request's settings from its exchange.
+	publicProxy, explicitProxy *httputil.ReverseProxy
 
 	// errorLog receives the proxy's own complaints (a body copy that
 	// failed mid-stream) at debug level.
@@ -102,17 +107,16 @@ func (st *state) match(r *http.Request) *route {
 func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	st := &state{
 		cfg:          cfg,
-		policies:     map[*signet.Key]*keyPolicy{},
 		allowOrigins: map[string]bool{},
 	}
 	var err error
 	if g.Keys != nil {
 		st.keys = g.Keys
 	} else {
-		st.cfgKeys = cfg.SignetKeys()
-		if st.keys, err = signet.NewStaticKeys(st.cfgKeys...); err != nil {
+		if st.cfgKeys, err = newConfigKeys(cfg.Keys); err != nil {
 			return nil, err
 		}
+		st.keys = st.cfgKeys
 	}
 	explicitAddrs := map[string]bool{}
 	addExplicit := func(origin string) {
@@ -135,15 +139,23 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	if len(cfg.AllowOrigins) == 0 {
 		st.allowAnyPublic = true
 	}
-	for _, k := range st.cfgKeys {
-		p, err := newKeyPolicy(k)
-		if err != nil {
-			return nil, err
+	// The origins the config's keys list may be dialed on private
+	// addresses; a million keys usually share a few.
+	seen := map[string]bool{}
+	if st.cfgKeys != nil {
+		for i := range st.cfgKeys.keys {
+			for _, u := range st.cfgKeys.keys[i].Upstreams {
+				if u.Origin == "*" || seen[u.Origin] {
+					continue
+				}
+				seen[u.Origin] = true
+				n, err := config.NormalizeOrigin(u.Origin)
+				if err != nil {
+					return nil, fmt.Errorf("key %s: %w", st.cfgKeys.keys[i].ID, err)
+				}
+				addExplicit(n)
+			}
 		}
-		for o := range p.upstreams {
-			addExplicit(o)
-		}
-		st.policies[k] = p
 	}
 
 	if st.sw1, err = g.newVerifier(signet.SchemeSW1, cfg, nil); err != nil {
@@ -205,6 +217,8 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	st.errorLog = slog.NewLogLogger(g.logger().Handler(), slog.LevelDebug)
 	st.public = g.newTransport(cfg.Limits, nil)
 	st.explicit = g.newTransport(cfg.Limits, func(addr string) bool { return explicitAddrs[addr] })
+	st.publicProxy = newReverseProxy(st.public, st.errorLog)
+	st.explicitProxy = newReverseProxy(st.explicit, st.errorLog)
 	return st, nil
 }
 

@@ -93,23 +93,34 @@ func writeStatus(w http.ResponseWriter, status int, s string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": s})
 }
 
-// bufferPool shares the proxy's copy buffers between requests.
+// bufferPool shares the proxy's copy buffers between requests. It pools
+// array pointers so that Put allocates nothing (a *[]byte would need a new
+// pointer per Put).
 type bufferPool struct{}
 
-var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+const copyBufferSize = 32 << 10
 
-func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
-func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+var buffers = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
 
-// timingTransport measures the time to the upstream's response headers.
-type timingTransport struct {
-	base http.RoundTripper
-	ex   *exchange
+func (bufferPool) Get() []byte { return buffers.Get().(*[copyBufferSize]byte)[:] }
+
+func (bufferPool) Put(b []byte) {
+	if len(b) == copyBufferSize {
+		buffers.Put((*[copyBufferSize]byte)(b))
+	}
 }
 
-func (t *timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+// timingTransport measures the time to the upstream's response headers,
+// for the exchange the request's context carries.
+type timingTransport struct {
+	base http.RoundTripper
+}
+
+func (t timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	res, err := t.base.RoundTrip(r)
-	t.ex.upstreamDur = time.Since(start)
+	if ex := exchangeFrom(r.Context()); ex != nil {
+		ex.upstreamDur = time.Since(start)
+	}
 	return res, err
 }
