@@ -780,4 +780,3 @@ func clip(s string) string {
 	}
 	return strconv.Quote(s)
 }
-
