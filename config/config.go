@@ -238,7 +238,9 @@ func Default() *Config {
 // ${VAR:-fallback}) in values from getenv (nil means os.Getenv). Unknown
 // fields are errors, and so is a referenced variable that is unset or empty.
 // getenv may be called from several goroutines at once (a large key list
-// is read in parallel). Load does not validate: call Validate.
+// is read in parallel). Keys of a large list may share identical Schemes,
+// Algorithms and Upstreams slices: appending to one is safe, changing an
+// element in place is not. Load does not validate: call Validate.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

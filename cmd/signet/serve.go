@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -128,7 +129,17 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer gw.Close()
 	warnPublic(logger, gw)
+	releaseLoadGarbage(cfg)
 	return serve(ctx, gw, cfg, &o, getenv, logger)
+}
+
+// releaseLoadGarbage returns to the OS the memory a large config took to
+// read (the file, its parse): the heap would otherwise keep it until it
+// grew that large again, and a million keys would sit on twice their RSS.
+func releaseLoadGarbage(cfg *config.Config) {
+	if len(cfg.Keys) >= 10000 {
+		debug.FreeOSMemory()
+	}
 }
 
 // config builds the configuration: defaults, then the file or the quick
@@ -343,6 +354,7 @@ func watchConfig(ctx context.Context, gw *gateway.Gateway, o *serveOptions, gete
 		}
 		logger.Info("config reloaded", "trigger", why, "keys", len(cfg.Keys), "routes", len(cfg.Routes))
 		warnPublic(logger, gw)
+		releaseLoadGarbage(cfg)
 	}
 }
 
