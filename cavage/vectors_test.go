@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/internal/bodydigest"
 )
 
 type vectorFile struct {
@@ -388,7 +389,7 @@ func TestGeneratedCases(t *testing.T) {
 				if ver.BodySigned != wantBody {
 					t.Fatalf("BodySigned = %v, want %v", ver.BodySigned, wantBody)
 				}
-				if _, isDigest := r.Body.(*digestReader); isDigest != wantBody {
+				if _, isDigest := r.Body.(*bodydigest.Reader); isDigest != wantBody {
 					t.Fatalf("body wrapped = %v, want %v", isDigest, wantBody)
 				}
 				if _, err := io.ReadAll(r.Body); err != nil {

@@ -170,7 +170,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 			}
 			r.Body = newDigestReader(body, &spec, maxBody, id)
 			ver.BodySigned = true
-		} else if !spec.matchSums(emptySHA256[:], emptySHA512[:]) {
+		} else if !spec.MatchEmpty() {
 			return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrDigest, "the request has no body but the signed Digest is not that of an empty body")
 		}
 	}

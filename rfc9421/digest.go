@@ -3,13 +3,12 @@ package rfc9421
 import (
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/subtle"
 	"encoding/base64"
-	"hash"
 	"io"
 
 	"github.com/dunglas/httpsfv"
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/internal/bodydigest"
 )
 
 // DefaultMaxBody bounds a digested body when Verifier.MaxBody is 0, and the
@@ -22,13 +21,8 @@ const (
 	DigestSHA512 = "sha-512"
 )
 
-// digestSpec is a parsed Content-Digest: the supported digests it names,
-// every one of which must match.
-type digestSpec struct {
-	has256, has512 bool
-	want256        [sha256.Size]byte
-	want512        [sha512.Size]byte
-}
+// digestSpec is a parsed Content-Digest.
+type digestSpec = bodydigest.Spec
 
 // parseContentDigest parses `sha-256=:<b64>:, sha-512=:<b64>:`. Unknown
 // algorithms are ignored, but at least one supported digest is required; a
@@ -49,11 +43,11 @@ func parseContentDigest(d *digestSpec, values []string, keyID string) error {
 		var want []byte
 		switch alg {
 		case DigestSHA256:
-			want = d.want256[:]
-			d.has256 = true
+			want = d.Want256[:]
+			d.Has256 = true
 		case DigestSHA512:
-			want = d.want512[:]
-			d.has512 = true
+			want = d.Want512[:]
+			d.Has512 = true
 		default:
 			continue
 		}
@@ -64,50 +58,11 @@ func parseContentDigest(d *digestSpec, values []string, keyID string) error {
 		}
 		copy(want, b)
 	}
-	if !d.has256 && !d.has512 {
+	if !d.Has256 && !d.Has512 {
 		return bad("no supported digest (sha-256 or sha-512) in Content-Digest")
 	}
 	return nil
 }
-
-func (d *digestSpec) hashes() (h256, h512 hash.Hash) {
-	if d.has256 {
-		h256 = sha256.New()
-	}
-	if d.has512 {
-		h512 = sha512.New()
-	}
-	return h256, h512
-}
-
-func (d *digestSpec) match(h256, h512 hash.Hash) bool {
-	var b256 [sha256.Size]byte
-	var b512 [sha512.Size]byte
-	var s256, s512 []byte
-	if h256 != nil {
-		s256 = h256.Sum(b256[:0])
-	}
-	if h512 != nil {
-		s512 = h512.Sum(b512[:0])
-	}
-	return d.matchSums(s256, s512)
-}
-
-func (d *digestSpec) matchSums(s256, s512 []byte) bool {
-	ok := 1
-	if d.has256 {
-		ok &= subtle.ConstantTimeCompare(s256, d.want256[:])
-	}
-	if d.has512 {
-		ok &= subtle.ConstantTimeCompare(s512, d.want512[:])
-	}
-	return ok == 1
-}
-
-var (
-	emptySHA256 = sha256.Sum256(nil)
-	emptySHA512 = sha512.Sum512(nil)
-)
 
 // CheckContentDigest reads body to its end and checks it against a
 // Content-Digest field value (RFC 9530). It returns an error wrapping
@@ -119,22 +74,11 @@ func CheckContentDigest(header string, body io.Reader) error {
 	if err := parseContentDigest(&d, []string{header}, ""); err != nil {
 		return err
 	}
-	h256, h512 := d.hashes()
-	var w io.Writer
-	switch {
-	case h256 != nil && h512 != nil:
-		w = io.MultiWriter(h256, h512)
-	case h256 != nil:
-		w = h256
-	default:
-		w = h512
+	ok, err := d.Check(body)
+	if err != nil {
+		return err
 	}
-	if body != nil {
-		if _, err := io.Copy(w, body); err != nil {
-			return err
-		}
-	}
-	if !d.match(h256, h512) {
+	if !ok {
 		return signet.NewError(signet.SchemeRFC9421, "", signet.ErrDigest, "body does not match Content-Digest")
 	}
 	return nil
@@ -154,56 +98,14 @@ func contentDigest(alg string, body []byte) string {
 	return alg + "=:" + base64.StdEncoding.EncodeToString(sum) + ":"
 }
 
-// digestReader hashes a request body as it streams. At EOF it returns an
-// error wrapping signet.ErrDigest instead of io.EOF when the body does not
-// match; past max bytes one wrapping signet.ErrBodyTooLarge. Both are
-// sticky, so a proxy reading the body aborts the upstream request.
-type digestReader struct {
-	body       io.ReadCloser
-	spec       digestSpec
-	h256, h512 hash.Hash
-	n, max     int64
-	keyID      string
-	err        error
+// newDigestReader checks body against spec while it streams (see
+// bodydigest.Reader), with this package's errors.
+func newDigestReader(body io.ReadCloser, spec *digestSpec, max int64, keyID string) *bodydigest.Reader {
+	return bodydigest.NewReader(body, spec, max,
+		func() error {
+			return signet.NewError(signet.SchemeRFC9421, keyID, signet.ErrBodyTooLarge, "digested body exceeds the size limit")
+		},
+		func() error {
+			return signet.NewError(signet.SchemeRFC9421, keyID, signet.ErrDigest, "body does not match the signed Content-Digest")
+		})
 }
-
-func (d *digestReader) Read(p []byte) (int, error) {
-	if d.err != nil {
-		return 0, d.err
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	// Read one byte past the limit to tell "exactly max" from "more".
-	if rem := d.max - d.n; rem < int64(len(p))-1 {
-		p = p[:rem+1]
-	}
-	n, err := d.body.Read(p)
-	if n < 0 || n > len(p) {
-		n, err = 0, io.ErrNoProgress
-	}
-	if d.n+int64(n) > d.max {
-		n = int(d.max - d.n)
-		d.err = signet.NewError(signet.SchemeRFC9421, d.keyID, signet.ErrBodyTooLarge, "digested body exceeds the size limit")
-	}
-	d.n += int64(n)
-	if d.h256 != nil {
-		d.h256.Write(p[:n])
-	}
-	if d.h512 != nil {
-		d.h512.Write(p[:n])
-	}
-	if d.err != nil {
-		return n, d.err
-	}
-	if err == io.EOF {
-		if !d.spec.match(d.h256, d.h512) {
-			d.err = signet.NewError(signet.SchemeRFC9421, d.keyID, signet.ErrDigest, "body does not match the signed Content-Digest")
-			return n, d.err
-		}
-		d.err = io.EOF
-	}
-	return n, err
-}
-
-func (d *digestReader) Close() error { return d.body.Close() }

@@ -268,11 +268,9 @@ func (v *Verifier) verify(r *http.Request, in *sigInput, key *signet.Key, sigDic
 			if body == nil {
 				body = http.NoBody
 			}
-			dr := &digestReader{body: body, spec: spec, max: maxBody, keyID: id}
-			dr.h256, dr.h512 = spec.hashes()
-			r.Body = dr
+			r.Body = newDigestReader(body, &spec, maxBody, id)
 			ver.BodySigned = true
-		} else if !spec.matchSums(emptySHA256[:], emptySHA512[:]) {
+		} else if !spec.MatchEmpty() {
 			return fail(signet.ErrDigest, "the request has no body but the signed Content-Digest is not that of an empty body")
 		}
 	}
