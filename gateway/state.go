@@ -15,6 +15,7 @@ import (
 
 	"github.com/signet-dev/signet"
 	"github.com/signet-dev/signet/config"
+	"github.com/signet-dev/signet/internal/h1"
 )
 
 // state is one configuration compiled for serving. It is immutable once
@@ -39,7 +40,7 @@ type state struct {
 	// public dials only public addresses; explicit serves origins the
 	// config lists and may dial their private addresses. Separate pools
 	// keep a connection made for one from serving the other.
-	public, explicit *http.Transport
+	public, explicit *h1.Transport
 
 	// publicProxy and explicitProxy forward through public and explicit;
 	// built once, they read each request's settings from its exchange.
@@ -215,11 +216,23 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	})
 	st.cors = newCORS(cfg.CORS)
 	st.errorLog = slog.NewLogLogger(g.logger().Handler(), slog.LevelDebug)
-	st.public = g.newTransport(cfg.Limits, nil)
-	st.explicit = g.newTransport(cfg.Limits, func(addr string) bool { return explicitAddrs[addr] })
+	st.public = inline(g.newTransport(cfg.Limits, nil))
+	st.explicit = inline(g.newTransport(cfg.Limits, func(addr string) bool { return explicitAddrs[addr] }))
 	st.publicProxy = newReverseProxy(st.public, st.errorLog)
 	st.explicitProxy = newReverseProxy(st.explicit, st.errorLog)
 	return st, nil
+}
+
+// inline serves plain-HTTP requests without a body on the caller's
+// goroutine (internal/h1) with tr's dialer and limits, and the rest with tr.
+func inline(tr *http.Transport) *h1.Transport {
+	return &h1.Transport{
+		DialContext:           tr.DialContext,
+		Fallback:              tr,
+		MaxIdleConnsPerHost:   tr.MaxIdleConnsPerHost,
+		IdleConnTimeout:       tr.IdleConnTimeout,
+		ResponseHeaderTimeout: tr.ResponseHeaderTimeout,
+	}
 }
 
 func (g *Gateway) newVerifier(scheme string, cfg *config.Config, rc *config.Route) (signet.Verifier, error) {
