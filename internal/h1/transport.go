@@ -45,9 +45,9 @@ type Transport struct {
 	// MaxResponseHeaderBytes bounds the response head. Zero means 1 MiB.
 	MaxResponseHeaderBytes int64
 
-	mu     sync.Mutex
-	idle   map[string][]*conn
-	sweep  *time.Timer
+	mu    sync.Mutex
+	idle  map[string][]*conn
+	sweep *time.Timer
 }
 
 // ErrHeaderTooLarge is returned when the upstream's response head is over
