@@ -55,6 +55,17 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// storeFailure is a key store's failure as LookupKey returns it. errors.As
+// finds se first, so a client sees only its message; Error adds the
+// store's own error, for the logs.
+type storeFailure struct {
+	se    *Error
+	cause error
+}
+
+func (e *storeFailure) Error() string   { return e.se.Error() + ": " + e.cause.Error() }
+func (e *storeFailure) Unwrap() []error { return []error{e.se, e.cause} }
+
 // Errorf-style helper used by the scheme packages.
 func NewError(scheme, keyID string, sentinel error, detail string) *Error {
 	return &Error{Scheme: scheme, KeyID: keyID, Err: sentinel, Detail: detail}

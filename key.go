@@ -3,6 +3,7 @@ package signet
 import (
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -101,9 +102,32 @@ func (k *Key) AllowsAlgorithm(alg string) bool {
 }
 
 // KeyStore finds keys by id. Key returns an error wrapping ErrUnknownKey when
-// there is no such key; other errors mean the store itself failed.
+// there is no such key; other errors mean the store itself failed, and
+// verifiers answer them with ErrStoreUnavailable (see LookupKey).
 type KeyStore interface {
 	Key(ctx context.Context, id string) (*Key, error)
+}
+
+// LookupKey is how verifiers call keys.Key, so that every scheme maps its
+// outcome alike. No key (an error wrapping ErrUnknownKey, or a nil key) is
+// an *Error wrapping ErrUnknownKey. Any other error is the store failing (a
+// database down): the result wraps ErrStoreUnavailable (503
+// store_unavailable), never a pass, whatever the key's FailOpen, which
+// concerns the replay and rate-limit stores. The store's error is wrapped
+// too, for errors.Is and for the logs (the result's Error method), but the
+// *Error that WriteError shows the client names none of it.
+func LookupKey(ctx context.Context, keys KeyStore, scheme, id string) (*Key, error) {
+	k, err := keys.Key(ctx, id)
+	switch {
+	case err == nil && k != nil:
+		return k, nil
+	case err == nil || errors.Is(err, ErrUnknownKey):
+		return nil, NewError(scheme, id, ErrUnknownKey, "no key with this id")
+	}
+	return nil, &storeFailure{
+		se:    NewError(scheme, id, ErrStoreUnavailable, "the key store is unavailable; retry later"),
+		cause: err,
+	}
 }
 
 // KeyStoreFunc adapts a function to KeyStore.

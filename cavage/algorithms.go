@@ -1,6 +1,7 @@
 package cavage
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -240,7 +241,9 @@ func (m *method) verifyPublic(pub crypto.PublicKey, msg, sig []byte) bool {
 		if !ok {
 			return false
 		}
-		if ecdsa.VerifyASN1(k, digest, sig) {
+		// VerifyASN1 lets sig escape; a copy keeps the caller's buffer
+		// (on its stack, for every other algorithm) where it is.
+		if ecdsa.VerifyASN1(k, digest, bytes.Clone(sig)) {
 			return true
 		}
 		// Some signers send the raw r||s form (as in JWS) instead of DER.

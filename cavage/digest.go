@@ -102,11 +102,12 @@ func CheckDigest(header string, body io.Reader) error {
 // newDigestReader checks body against spec while it streams (see
 // bodydigest.Reader), with cavage's errors.
 func newDigestReader(body io.ReadCloser, spec *digestSpec, max int64, keyID string) *bodydigest.Reader {
-	return bodydigest.NewReader(body, spec, max,
-		func() error {
-			return signet.NewError(signet.SchemeCavage, keyID, signet.ErrBodyTooLarge, "digested body exceeds the size limit")
-		},
-		func() error {
-			return signet.NewError(signet.SchemeCavage, keyID, signet.ErrDigest, "body does not match the signed Digest header")
-		})
+	return bodydigest.NewReader(body, spec, max, keyID, digestFailure)
+}
+
+func digestFailure(keyID string, tooLarge bool) error {
+	if tooLarge {
+		return signet.NewError(signet.SchemeCavage, keyID, signet.ErrBodyTooLarge, "digested body exceeds the size limit")
+	}
+	return signet.NewError(signet.SchemeCavage, keyID, signet.ErrDigest, "body does not match the signed Digest header")
 }

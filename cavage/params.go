@@ -65,9 +65,11 @@ var defaultHeaders = []string{"date"}
 // base64 is an error wrapping signet.ErrMalformed.
 func ParseParams(header string) (*Params, error) {
 	p := new(Params)
-	if err := parseParams(header, p); err != nil {
+	sig, err := parseParams(header, p, nil)
+	if err != nil {
 		return nil, err
 	}
+	p.Signature = sig
 	return p, nil
 }
 
@@ -86,9 +88,12 @@ const (
 	seenNonce
 )
 
-func parseParams(s string, p *Params) error {
+// parseParams parses s into p, except for p.Signature: the decoded
+// signature is appended to sigBuf and returned, so that Verify can keep it
+// in a buffer of its own stack.
+func parseParams(s string, p *Params, sigBuf []byte) (sig []byte, err error) {
 	if len(s) > MaxHeaderLen {
-		return malformed("", "signature parameters too long")
+		return nil, malformed("", "signature parameters too long")
 	}
 	var seen int
 	var headers string
@@ -104,7 +109,7 @@ func parseParams(s string, p *Params) error {
 			i++
 		}
 		if i == start || i == len(s) || s[i] != '=' {
-			return malformed(p.KeyID, "bad parameter syntax")
+			return nil, malformed(p.KeyID, "bad parameter syntax")
 		}
 		name := s[start:i]
 		i++ // '='
@@ -113,7 +118,7 @@ func parseParams(s string, p *Params) error {
 		if i < len(s) && s[i] == '"' {
 			end := strings.IndexByte(s[i+1:], '"')
 			if end < 0 {
-				return malformed(p.KeyID, "unterminated quoted value")
+				return nil, malformed(p.KeyID, "unterminated quoted value")
 			}
 			value = s[i+1 : i+1+end]
 			i += end + 2
@@ -128,7 +133,7 @@ func parseParams(s string, p *Params) error {
 		i = skipOWS(s, i)
 		if i < len(s) {
 			if s[i] != ',' {
-				return malformed(p.KeyID, "bad parameter syntax")
+				return nil, malformed(p.KeyID, "bad parameter syntax")
 			}
 			i++
 		}
@@ -138,7 +143,7 @@ func parseParams(s string, p *Params) error {
 		case strings.EqualFold(name, "keyId"):
 			bit = seenKeyID
 			if !quoted {
-				return malformed("", "keyId must be quoted")
+				return nil, malformed("", "keyId must be quoted")
 			}
 			p.KeyID = value
 		case strings.EqualFold(name, "algorithm"):
@@ -147,65 +152,64 @@ func parseParams(s string, p *Params) error {
 		case strings.EqualFold(name, "headers"):
 			bit = seenHeaders
 			if !quoted {
-				return malformed(p.KeyID, "headers must be quoted")
+				return nil, malformed(p.KeyID, "headers must be quoted")
 			}
 			headers = value
 		case strings.EqualFold(name, "signature"):
 			bit = seenSignature
 			if !quoted {
-				return malformed(p.KeyID, "signature must be quoted")
+				return nil, malformed(p.KeyID, "signature must be quoted")
 			}
 			p.signature = value
 		case strings.EqualFold(name, "created"):
 			bit = seenCreated
 			n, ok := parseUnix(value)
 			if !ok {
-				return malformed(p.KeyID, "created is not a Unix time")
+				return nil, malformed(p.KeyID, "created is not a Unix time")
 			}
 			p.Created = n
 		case strings.EqualFold(name, "expires"):
 			bit = seenExpires
 			n, ok := parseUnix(value)
 			if !ok {
-				return malformed(p.KeyID, "expires is not a Unix time")
+				return nil, malformed(p.KeyID, "expires is not a Unix time")
 			}
 			p.Expires = n
 		case strings.EqualFold(name, "nonce"):
 			bit = seenNonce
 			if !quoted || value == "" {
-				return malformed(p.KeyID, "nonce must be a non-empty quoted string")
+				return nil, malformed(p.KeyID, "nonce must be a non-empty quoted string")
 			}
 			p.Nonce = value
 		default:
 			continue // opaque and future parameters: valid, not used
 		}
 		if seen&bit != 0 {
-			return malformed(p.KeyID, "parameter "+lower(name)+" repeated")
+			return nil, malformed(p.KeyID, "parameter "+lower(name)+" repeated")
 		}
 		seen |= bit
 	}
 
 	if p.KeyID == "" {
-		return malformed("", "missing keyId")
+		return nil, malformed("", "missing keyId")
 	}
 	if p.signature == "" {
-		return malformed(p.KeyID, "missing signature")
+		return nil, malformed(p.KeyID, "missing signature")
 	}
-	sig, err := decodeBase64(p.signature)
+	sig, err = decodeBase64(sigBuf, p.signature)
 	if err != nil {
-		return malformed(p.KeyID, "signature is not base64")
+		return nil, malformed(p.KeyID, "signature is not base64")
 	}
-	p.Signature = sig
 	if strings.Trim(headers, " \t") == "" {
 		p.Headers = defaultHeaders
 	} else {
 		var ok bool
 		if p.Headers, p.asSent, ok = splitHeaders(headers); !ok {
-			return malformed(p.KeyID, "bad name in headers")
+			return nil, malformed(p.KeyID, "bad name in headers")
 		}
 		p.HeadersSet = true
 	}
-	return nil
+	return sig, nil
 }
 
 // splitHeaders splits on runs of spaces and lower-cases each name. A name
@@ -213,8 +217,28 @@ func parseParams(s string, p *Params) error {
 // the names as sent when some were not lower case.
 func splitHeaders(s string) (names, asSent []string, ok bool) {
 	// Only spaces and tabs separate names: strings.Fields would also split
-	// on \f or \v, which must make the parameter malformed instead.
-	names = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+	// on \f or \v, which must make the parameter malformed instead. Both
+	// are ASCII, so a byte scan splits as strings.FieldsFunc would, without
+	// a call per rune.
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isSep(s[i]) && (i == 0 || isSep(s[i-1])) {
+			n++
+		}
+	}
+	names = make([]string, 0, n)
+	for i := 0; i < len(s); {
+		for i < len(s) && isSep(s[i]) {
+			i++
+		}
+		start := i
+		for i < len(s) && !isSep(s[i]) {
+			i++
+		}
+		if i > start {
+			names = append(names, s[start:i])
+		}
+	}
 	for i, f := range names {
 		name := f
 		if len(name) > 2 && name[0] == '(' && name[len(name)-1] == ')' {
@@ -234,6 +258,8 @@ func splitHeaders(s string) (names, asSent []string, ok bool) {
 	}
 	return names, asSent, true
 }
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' }
 
 // lower lower-cases ASCII letters only (names are ASCII tokens; Unicode
 // case folding would map, e.g., the Kelvin sign to "k"), without allocating
@@ -269,8 +295,9 @@ func parseUnix(v string) (int64, bool) {
 // decodeBase64 accepts standard base64 with or without padding: the draft
 // says base64, and some signers drop the padding. It is strict otherwise:
 // no line breaks and zero trailing bits, so that one signature has exactly
-// one padded text (see canonicalSignature).
-func decodeBase64(s string) ([]byte, error) {
+// one padded text (see canonicalSignature). It appends to dst, growing it
+// only when the signature does not fit.
+func decodeBase64(dst []byte, s string) ([]byte, error) {
 	if strings.ContainsAny(s, "\r\n") {
 		return nil, errors.New("line break in base64")
 	}
@@ -278,21 +305,22 @@ func decodeBase64(s string) ([]byte, error) {
 	if len(s)%4 != 0 {
 		enc = base64.RawStdEncoding.Strict()
 	}
-	b, err := enc.DecodeString(s)
-	if err == nil && len(b) == 0 {
+	dst = slices.Grow(dst[:0], enc.DecodedLen(len(s)))
+	n, err := enc.Decode(dst[:cap(dst)], []byte(s))
+	if err == nil && n == 0 {
 		err = errors.New("empty signature")
 	}
-	return b, err
+	return dst[:n], err
 }
 
-// canonicalSignature is the padded base64 text of the signature: the text as
-// sent by conforming clients, and a single identity for replay protection
-// even when a client dropped the padding.
-func (p *Params) canonicalSignature() string {
+// canonicalSignature is the padded base64 text of the signature sig: the
+// text as sent by conforming clients, and a single identity for replay
+// protection even when a client dropped the padding.
+func (p *Params) canonicalSignature(sig []byte) string {
 	if len(p.signature)%4 == 0 {
 		return p.signature // strictly decoded, so already canonical
 	}
-	return base64.StdEncoding.EncodeToString(p.Signature)
+	return base64.StdEncoding.EncodeToString(sig)
 }
 
 func skipOWS(s string, i int) int {

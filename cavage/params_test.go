@@ -183,3 +183,27 @@ func TestSignerDefaults(t *testing.T) {
 		t.Fatalf("GetBody = %q", buf[:n])
 	}
 }
+
+// TestSplitHeadersFields: the byte scan splits as strings.FieldsFunc on
+// space and tab does, whatever other bytes (\f, \v, NBSP, invalid UTF-8)
+// the list holds.
+func TestSplitHeadersFields(t *testing.T) {
+	for _, s := range []string{
+		"a", " a", "a ", "\ta\t\tb  c", "(request-target) host date", "a\fb c", "a\vb", "a\u00a0b c",
+		"a\xffb \xc2", "  \t x", "(created)\t(expires) Digest",
+	} {
+		names, _, ok := splitHeaders(s)
+		want := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+		if !ok {
+			continue // a name that is not a token: refused, not split
+		}
+		if len(names) != len(want) || cap(names) != len(want) {
+			t.Fatalf("splitHeaders(%q) = %q (cap %d), want %q", s, names, cap(names), want)
+		}
+		for i := range want {
+			if names[i] != lower(want[i]) {
+				t.Fatalf("splitHeaders(%q) = %q, want %q", s, names, want)
+			}
+		}
+	}
+}

@@ -2,8 +2,6 @@ package cavage
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -56,26 +54,25 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 //
 // A request without a draft-cavage signature gets an error wrapping
 // signet.ErrNoSignature. Verification failures are *signet.Error values
-// wrapping a sentinel; a failing key store's error is returned wrapped.
+// wrapping a sentinel; a key store failure wraps ErrStoreUnavailable and
+// the store's error (signet.LookupKey).
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyStore) (*signet.Verified, error) {
 	raw, err := findParams(r)
 	if err != nil {
 		return nil, err
 	}
 	var p Params
-	if err := parseParams(raw, &p); err != nil {
+	// Room for the signatures of every algorithm (RSA-4096: 512 bytes),
+	// off the heap: check only reads it.
+	var sigBuf [512]byte
+	sig, err := parseParams(raw, &p, sigBuf[:0])
+	if err != nil {
 		return nil, err
 	}
 	id := p.KeyID
-	key, err := keys.Key(ctx, id)
+	key, err := signet.LookupKey(ctx, keys, signet.SchemeCavage, id)
 	if err != nil {
-		if errors.Is(err, signet.ErrUnknownKey) {
-			return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrUnknownKey, "unknown key id")
-		}
-		return nil, fmt.Errorf("cavage: look up key: %w", err)
-	}
-	if key == nil {
-		return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrUnknownKey, "unknown key id")
+		return nil, err
 	}
 	if !key.AllowsScheme(signet.SchemeCavage) {
 		return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrSchemeNotAllowed, "key may not sign draft-cavage signatures")
@@ -109,7 +106,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	if err != nil {
 		return nil, err
 	}
-	idx, ok := check(&m, key, msg, p.Signature)
+	idx, ok := check(&m, key, msg, sig)
 	// Variants real signers produce (COMPAT.md, draft-cavage), tried only
 	// when they can differ: http-signature joins repeated values with ",";
 	// api-signature labels lines with the names as the caller spelled them.
@@ -127,7 +124,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		}
 		msg, _, _ = appendSigningString(msg[:0], r, p.Headers, variant.labels, ps, variant.sep, id)
 		*bp = msg[:0]
-		idx, ok = check(&m, key, msg, p.Signature)
+		idx, ok = check(&m, key, msg, sig)
 	}
 	if !ok {
 		return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrMismatch, "signature does not match the request")
@@ -140,10 +137,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		Algorithm:   m.name,
 		SignedAt:    signedAt,
 		ExpiresAt:   expiresAt,
-		Signature:   p.canonicalSignature(),
-		// ECDSA signatures have several valid encodings; what they cover
-		// does not.
-		ReplayID: signet.ReplayID(signet.SchemeCavage, id, msg),
+		Signature:   p.canonicalSignature(sig),
 	}
 	switch {
 	case slices.Contains(p.Headers, Nonce):
@@ -152,6 +146,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	case p.Nonce != "":
 		// An unsigned nonce protects nothing; say so rather than ignore it.
 		return nil, signet.NewError(signet.SchemeCavage, id, signet.ErrRequiredHeader, "the nonce parameter must be signed as (nonce)")
+	default:
+		// ECDSA signatures have several valid encodings; what they cover
+		// does not. (Hashed only here: a nonce makes it unneeded.)
+		ver.ReplayID = signet.ReplayID(signet.SchemeCavage, id, msg)
 	}
 
 	if slices.Contains(p.Headers, "digest") {
@@ -289,6 +287,9 @@ func findParams(r *http.Request) (string, error) {
 // net/http does), plus a "UTC" zone in place of "GMT" (the scheme's Python
 // example), a one-digit day, and a numeric +0000 zone.
 func parseDate(s string) (time.Time, bool) {
+	if t, ok := parseIMFFixdate(s); ok {
+		return t, true
+	}
 	if t, err := time.Parse(http.TimeFormat, s); err == nil {
 		return t, true
 	}

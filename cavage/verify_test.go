@@ -551,8 +551,8 @@ func TestVerifyKeyStoreError(t *testing.T) {
 	if !errors.Is(err, storeErr) {
 		t.Fatalf("Verify = %v, want the store's error", err)
 	}
-	if signet.Code(err) != "internal" {
-		t.Fatalf("Code = %q, want internal", signet.Code(err))
+	if !errors.Is(err, signet.ErrStoreUnavailable) || signet.Code(err) != "store_unavailable" {
+		t.Fatalf("Code = %q, want store_unavailable", signet.Code(err))
 	}
 	wrapped := signet.KeyStoreFunc(func(context.Context, string) (*signet.Key, error) {
 		return nil, fmt.Errorf("lookup: %w", signet.ErrUnknownKey)

@@ -115,7 +115,7 @@ func (ex *exchange) ensureKey(ver *signet.Verified) error {
 	if ver.Key != nil {
 		return nil
 	}
-	k, err := ex.st.keys.Key(ex.r.Context(), ver.KeyID)
+	k, err := signet.LookupKey(ex.r.Context(), ex.st.keys, ver.Scheme, ver.KeyID)
 	switch {
 	case err == nil:
 		ver.Key = k

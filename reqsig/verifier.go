@@ -2,7 +2,6 @@ package reqsig
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/internal/keycache"
 )
 
 // DefaultMaxSkew is the time window around the Timestamp that the Java
@@ -56,21 +56,16 @@ var defaultTypes = []string{DefaultType}
 //
 // Errors wrap the signet sentinels: ErrNoSignature (no header of an accepted
 // type), ErrMalformed, ErrUnknownKey, ErrSchemeNotAllowed, ErrAlgorithm,
-// ErrExpired, ErrNotYetValid and ErrMismatch. A key store failure is returned
-// wrapped, without a sentinel.
+// ErrExpired, ErrNotYetValid and ErrMismatch. A key store failure wraps
+// ErrStoreUnavailable and the store's error (signet.LookupKey).
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyStore) (*signet.Verified, error) {
 	a, err := v.header(r)
 	if err != nil {
 		return nil, err
 	}
-	key, err := keys.Key(ctx, a.APIKey)
-	switch {
-	case errors.Is(err, signet.ErrUnknownKey):
-		return nil, signet.NewError(scheme, a.APIKey, signet.ErrUnknownKey, "no key with this ApiKey")
-	case err != nil:
-		return nil, fmt.Errorf("reqsig: key store: %w", err)
-	case key == nil:
-		return nil, signet.NewError(scheme, a.APIKey, signet.ErrUnknownKey, "no key with this ApiKey")
+	key, err := signet.LookupKey(ctx, keys, scheme, a.APIKey)
+	if err != nil {
+		return nil, err
 	}
 	if !key.AllowsScheme(scheme) {
 		return nil, signet.NewError(scheme, a.APIKey, signet.ErrSchemeNotAllowed, "the key may not sign REQUEST-SIGNATURE requests")
@@ -198,25 +193,22 @@ func matchSecret(r *http.Request, a *authorization, secrets []string) int {
 
 	var got, want [signatureChars]byte
 	copy(got[:], a.Signature)
-	mac := make([]byte, 0, sha256.Size) // for every Sum below
+	var mac [sha256.Size]byte
+	h := keycache.GetHMAC256()
 	match := -1
 	for i, secret := range secrets {
 		key := signingKey(secret, a.APIVersion, a.Timestamp)
-		// One keying per secret: Reset restores the keyed state for the
-		// next candidate.
-		h := hmac.New(sha256.New, key[:])
-		for j, sum := range sums[:n] {
-			if j > 0 {
-				h.Reset()
-			}
+		for _, sum := range sums[:n] {
+			h.Init(key[:])
 			h.Write(base64.RawURLEncoding.AppendEncode(prefix[:plen], sum[:]))
-			mac = h.Sum(mac[:0])
-			base64.RawURLEncoding.AppendEncode(want[:0], mac)
+			h.Sum(&mac)
+			base64.RawURLEncoding.AppendEncode(want[:0], mac[:])
 			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 && match < 0 {
 				match = i
 			}
 		}
 	}
+	h.Put()
 	return match
 }
 

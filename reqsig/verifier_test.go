@@ -309,8 +309,8 @@ func TestVerifyKeyPolicy(t *testing.T) {
 		if !errors.Is(err, storeErr) {
 			t.Fatalf("got %v, want %v", err, storeErr)
 		}
-		if signet.Code(err) != "internal" {
-			t.Errorf("store failure maps to %q, want internal", signet.Code(err))
+		if !errors.Is(err, signet.ErrStoreUnavailable) || signet.Code(err) != "store_unavailable" {
+			t.Errorf("store failure maps to %q, want store_unavailable", signet.Code(err))
 		}
 	})
 }

@@ -88,7 +88,8 @@ const maxRawItems = 32
 // parseSigInput checks one Signature-Input member: an inner list of
 // component identifiers with the signature parameters. raw, when not "",
 // is the member's text on the wire, known to be its serialization (see
-// rawMember); else the member is serialized again.
+// rawMember); else the member is serialized again. in.comps, when it has
+// room, is reused for the components.
 func parseSigInput(label string, mem httpsfv.Member, raw string, in *sigInput) error {
 	il, ok := mem.(httpsfv.InnerList)
 	if !ok {
@@ -114,7 +115,11 @@ func parseSigInput(label string, mem httpsfv.Member, raw string, in *sigInput) e
 			return malformedf("Signature-Input member " + quote(label) + " cannot be serialized")
 		}
 	}
-	*in = sigInput{label: label, params: params, comps: make([]component, 0, len(il.Items))}
+	comps := in.comps[:0] // the caller's buffer (see scratch), when large enough
+	if cap(comps) < len(il.Items) {
+		comps = make([]component, 0, len(il.Items))
+	}
+	*in = sigInput{label: label, params: params, comps: comps}
 	for i, it := range il.Items {
 		id := ""
 		if raw != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dunglas/httpsfv"
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/internal/keycache"
 )
 
 // component is one parsed component identifier (RFC 9421 §2).
@@ -139,9 +140,19 @@ func parseComponentString(s string) (component, error) {
 	return parseComponent(it, "")
 }
 
+// normalized caches normalizeComponent. What it normalizes is a
+// Verifier's RequiredComponents, configuration that every request checks:
+// parsing it again each time cost several allocations per component. The
+// keys are configured text, never request data.
+var normalized keycache.Cache[string, string]
+
 // normalizeComponent returns the serialized identifier of a caller-given
 // component, or s itself when it does not parse.
 func normalizeComponent(s string) string {
+	return normalized.Get(s, parseNormalized)
+}
+
+func parseNormalized(s string) string {
 	c, err := parseComponentString(s)
 	if err != nil {
 		return s

@@ -101,11 +101,12 @@ func contentDigest(alg string, body []byte) string {
 // newDigestReader checks body against spec while it streams (see
 // bodydigest.Reader), with this package's errors.
 func newDigestReader(body io.ReadCloser, spec *digestSpec, max int64, keyID string) *bodydigest.Reader {
-	return bodydigest.NewReader(body, spec, max,
-		func() error {
-			return signet.NewError(signet.SchemeRFC9421, keyID, signet.ErrBodyTooLarge, "digested body exceeds the size limit")
-		},
-		func() error {
-			return signet.NewError(signet.SchemeRFC9421, keyID, signet.ErrDigest, "body does not match the signed Content-Digest")
-		})
+	return bodydigest.NewReader(body, spec, max, keyID, digestFailure)
+}
+
+func digestFailure(keyID string, tooLarge bool) error {
+	if tooLarge {
+		return signet.NewError(signet.SchemeRFC9421, keyID, signet.ErrBodyTooLarge, "digested body exceeds the size limit")
+	}
+	return signet.NewError(signet.SchemeRFC9421, keyID, signet.ErrDigest, "body does not match the signed Content-Digest")
 }

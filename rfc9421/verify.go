@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -85,7 +84,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 //
 // A request without Signature-Input gets an error wrapping
 // signet.ErrNoSignature. Verification failures are *signet.Error values
-// wrapping a sentinel; a failing key store's error is returned wrapped.
+// wrapping a sentinel; a key store failure wraps ErrStoreUnavailable and
+// the store's error (signet.LookupKey).
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyStore) (*signet.Verified, error) {
 	inputs := r.Header["Signature-Input"]
 	if len(inputs) == 0 {
@@ -114,12 +114,16 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	// The first signature whose key resolves is verified; the others only
 	// explain a failure when none does.
 	var firstErr error
-	var in sigInput
+	sc := scratchPool.Get().(*scratch)
+	defer sc.put()
+	in := sigInput{comps: sc.comps[:0]}
 	var key *signet.Key
 	for _, label := range labels {
 		mem, _ := inDict.Get(label)
 		raw, _ := rawMember(inputs, label)
-		if err := parseSigInput(label, mem, raw, &in); err != nil {
+		err := parseSigInput(label, mem, raw, &in)
+		sc.note(len(in.comps))
+		if err != nil {
 			if firstErr == nil {
 				firstErr = toError(err, "")
 			}
@@ -138,16 +142,13 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 			}
 			continue
 		}
-		k, err := keys.Key(ctx, id)
-		if err == nil && k == nil {
-			err = signet.ErrUnknownKey
-		}
+		k, err := signet.LookupKey(ctx, keys, signet.SchemeRFC9421, id)
 		if err != nil {
 			if !errors.Is(err, signet.ErrUnknownKey) {
-				return nil, fmt.Errorf("rfc9421: look up key: %w", err)
+				return nil, err
 			}
 			if firstErr == nil {
-				firstErr = signet.NewError(signet.SchemeRFC9421, id, signet.ErrUnknownKey, "unknown key id")
+				firstErr = err
 			}
 			continue
 		}

@@ -366,7 +366,7 @@ func TestTamper(t *testing.T) {
 						t.Fatalf("err = %v", err)
 					}
 				case tc.wantErr == errStore:
-					if err == nil || !strings.Contains(err.Error(), "store down") || signet.Code(err) != "internal" {
+					if !errors.Is(err, signet.ErrStoreUnavailable) || !strings.Contains(err.Error(), "store down") || signet.Code(err) != "store_unavailable" {
 						t.Fatalf("err = %v, want the store's error, wrapped", err)
 					}
 				default:

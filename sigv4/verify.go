@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,22 +74,17 @@ var _ signet.Verifier = (*Verifier)(nil)
 //
 // A request without a SigV4 signature gets an error wrapping
 // signet.ErrNoSignature. Verification failures are *signet.Error values
-// wrapping a sentinel; a failing key store's error is returned wrapped.
+// wrapping a sentinel; a key store failure wraps ErrStoreUnavailable and
+// the store's error (signet.LookupKey).
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyStore) (*signet.Verified, error) {
 	var req request
 	if err := v.parse(r, &req); err != nil {
 		return nil, err
 	}
 	id := req.cred.KeyID
-	key, err := keys.Key(ctx, id)
+	key, err := signet.LookupKey(ctx, keys, signet.SchemeSigV4, id)
 	if err != nil {
-		if errors.Is(err, signet.ErrUnknownKey) {
-			return nil, signet.NewError(signet.SchemeSigV4, id, signet.ErrUnknownKey, "unknown access key id")
-		}
-		return nil, fmt.Errorf("sigv4: look up key: %w", err)
-	}
-	if key == nil {
-		return nil, signet.NewError(signet.SchemeSigV4, id, signet.ErrUnknownKey, "unknown access key id")
+		return nil, err
 	}
 	if !key.AllowsScheme(signet.SchemeSigV4) {
 		return nil, signet.NewError(signet.SchemeSigV4, id, signet.ErrSchemeNotAllowed, "key may not sign SigV4 requests")

@@ -298,7 +298,7 @@ func TestKeyStoreError(t *testing.T) {
 	boom := errors.New("store down")
 	keys := signet.KeyStoreFunc(func(context.Context, string) (*signet.Key, error) { return nil, boom })
 	_, err := testVerifier().Verify(context.Background(), signed(t, "GET", "/", ""), keys)
-	if !errors.Is(err, boom) || signet.Code(err) != "internal" {
+	if !errors.Is(err, boom) || !errors.Is(err, signet.ErrStoreUnavailable) || signet.Code(err) != "store_unavailable" {
 		t.Fatalf("got %v, want the store's error wrapped", err)
 	}
 }

@@ -56,13 +56,18 @@ var unreserved = func() (t [256]bool) {
 
 const upperHex = "0123456789ABCDEF"
 
-// appendEscaped appends s percent-encoded the way enc does.
+// appendEscaped appends s percent-encoded the way enc does. Runs of
+// unreserved bytes, most of a value, are copied at once.
 func appendEscaped(dst []byte, s string, enc encoding) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if unreserved[c] {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		start = i + 1
 		switch {
-		case unreserved[c]:
-			dst = append(dst, c)
 		case c == ' ' && enc == encPython:
 			dst = append(dst, '+')
 		case enc == encJS && (c == '!' || c == '*' || c == '\'' || c == '(' || c == ')'):
@@ -71,7 +76,7 @@ func appendEscaped(dst []byte, s string, enc encoding) []byte {
 			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
 		}
 	}
-	return dst
+	return append(dst, s[start:]...)
 }
 
 // Bytes on which an encoding departs from encRust.
@@ -85,10 +90,13 @@ var departs = func() (t [256]uint8) {
 
 // departures returns the set (bit 1<<enc) of encodings under which some
 // value of p encodes differently than under encRust: the only candidates
-// worth computing besides encRust.
+// worth computing besides encRust. It reads only the values the verifier
+// has not already checked: the algorithm is the constant Algorithm, the
+// date and day are digits, 'T' and 'Z', and the expiry digits after an
+// optional '+', none of which departs.
 func departures(p *params) uint8 {
 	var m uint8
-	for _, s := range [...]string{p.algorithm, p.keyID, p.day, p.date, p.expires, p.proxy, p.signedHeaders, p.body} {
+	for _, s := range [...]string{p.keyID, p.proxy, p.signedHeaders, p.body} {
 		for i := 0; i < len(s); i++ {
 			m |= departs[s[i]]
 		}
@@ -181,7 +189,6 @@ func appendStringToSign(dst []byte, date string, canonicalHash *[sha256.Size]byt
 type hasher struct {
 	h   hash.Hash
 	u   interface{ UnmarshalBinary([]byte) error } // h, to restore saved states
-	pad [sha256.BlockSize]byte
 	sum []byte
 }
 
@@ -195,24 +202,14 @@ func (hh *hasher) sumInto(out *[sha256.Size]byte) {
 	copy(out[:], hh.sum)
 }
 
-// hmac computes HMAC-SHA256(key, msg) for a 32-byte key (RFC 2104).
+// hmac computes HMAC-SHA256(key, msg) for a key without saved states, with
+// keycache's pooled HMAC256.
 func (hh *hasher) hmac(key *[sha256.Size]byte, msg []byte, out *[sha256.Size]byte) {
-	hh.pad = [sha256.BlockSize]byte{}
-	copy(hh.pad[:], key[:])
-	for i := range hh.pad {
-		hh.pad[i] ^= 0x36
-	}
-	hh.h.Reset()
-	hh.h.Write(hh.pad[:])
-	hh.h.Write(msg)
-	hh.sumInto(out)
-	for i := range hh.pad {
-		hh.pad[i] ^= 0x36 ^ 0x5c
-	}
-	hh.h.Reset()
-	hh.h.Write(hh.pad[:])
-	hh.h.Write(out[:])
-	hh.sumInto(out)
+	m := keycache.GetHMAC256()
+	m.Init(key[:])
+	m.Write(msg)
+	m.Sum(out)
+	m.Put()
 }
 
 // derivedKey is a derived signing key with the SHA-256 states after

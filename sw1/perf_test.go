@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +45,45 @@ func TestReplayIDFormat(t *testing.T) {
 		if got, want := replayID(id, &sig), "sw1:"+id+":"+hex.EncodeToString(sig[:]); got != want {
 			t.Errorf("replayID(%q) = %q, want %q", strconv.Quote(id), got, want)
 		}
+	}
+}
+
+// TestHasSwPrefix: the byte test decides as strings.EqualFold on the first
+// five bytes, including for runes that fold to ASCII letters.
+func TestHasSwPrefix(t *testing.T) {
+	for _, k := range []string{
+		"x-sw-", "X-Sw-Date", "X-SW-", "x-sw", "", "x_sw-", "y-sw-", "x-sx-", "x-ſw-", "x-\u017fw-", "\u212a-sw-",
+		"X-Sw\xff", "x-sw-\xff", "X\x00sw-", "x-Sw-Proxy", "x-sW-",
+	} {
+		want := len(k) >= 5 && strings.EqualFold(k[:5], "x-sw-")
+		if got := hasSwPrefix(k); got != want {
+			t.Errorf("hasSwPrefix(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
+
+// TestDecodeHex: table-driven decoding accepts both cases and refuses any
+// other byte in any position, as encoding/hex does.
+func TestDecodeHex(t *testing.T) {
+	valid := "0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdef0A1b"
+	var got [32]byte
+	if !decodeHex(valid, got[:]) {
+		t.Fatalf("decodeHex(%q) refused", valid)
+	}
+	want, _ := hex.DecodeString(valid)
+	if string(got[:]) != string(want) {
+		t.Fatalf("decodeHex(%q) = %x, want %x", valid, got, want)
+	}
+	for i := range valid {
+		for _, c := range []byte{'g', 'G', '/', ':', '@', '`', ' ', 0, 0x80, 0xff} {
+			b := []byte(valid)
+			b[i] = c
+			if decodeHex(string(b), got[:]) {
+				t.Fatalf("decodeHex accepted %q", b)
+			}
+		}
+	}
+	if decodeHex(valid[:62], got[:]) {
+		t.Error("decodeHex accepted 62 digits")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -68,6 +67,7 @@ type state struct {
 	*hasher
 	buf     []byte
 	hs      []header
+	nh      int // headers set in hs's array, cleared before pooling
 	cands   [maxCandidates]candidate
 	nc      int // candidates set, cleared before pooling
 	digests [maxCandidates][sha256.Size]byte
@@ -92,12 +92,17 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	return ver, err
 }
 
-// rawParams are the X-Sw-* query values, still encoded.
+// rawParams locate the X-Sw-* values, still encoded, in the raw query:
+// by offsets rather than strings, so that filling them stores no pointers
+// (no GC write barriers on the hot path).
 type rawParams struct {
-	v    [8]string
-	seen [8]bool
-	any  bool
+	start, end [8]int
+	seen       [8]bool
+	any        bool
 }
+
+// value is the raw value of parameter i in the query q that was parsed.
+func (rp *rawParams) value(q string, i int) string { return q[rp.start[i]:rp.end[i]] }
 
 var paramNames = [8]string{
 	paramAlgorithm, paramCredential, paramDate, paramExpires,
@@ -115,25 +120,30 @@ func malformed(keyID, detail string) error {
 // parseQuery scans the raw query for the X-Sw-* parameters. Other
 // parameters are ignored, as Signway ignores them.
 func parseQuery(q string, rp *rawParams) error {
-	for q != "" {
-		var pair string
-		if i := strings.IndexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
+	for off := 0; off < len(q); {
+		end := strings.IndexByte(q[off:], '&')
+		if end < 0 {
+			end = len(q)
 		} else {
-			pair, q = q, ""
+			end += off
 		}
-		k, val, _ := strings.Cut(pair, "=")
-		if len(k) < 5 || !strings.EqualFold(k[:5], "x-sw-") {
+		k := q[off:end]
+		valStart := end // no '=': an empty value
+		if eq := strings.IndexByte(k, '='); eq >= 0 {
+			k, valStart = k[:eq], off+eq+1
+		}
+		off = end + 1
+		if !hasSwPrefix(k) {
 			if strings.IndexByte(k, '%') < 0 {
 				continue
 			}
 			// An encoded name could still spell an X-Sw-* parameter.
 			d, ok := formDecode(k)
-			if !ok || len(d) < 5 || !strings.EqualFold(d[:5], "x-sw-") {
+			if !ok || !hasSwPrefix(d) {
 				continue
 			}
 			k = d
-		} else if strings.IndexByte(k, '%') >= 0 || strings.IndexByte(k, '+') >= 0 {
+		} else if indexEscape(k) >= 0 {
 			d, ok := formDecode(k)
 			if !ok {
 				return malformed("", "invalid percent-encoding in a query parameter name")
@@ -141,28 +151,60 @@ func parseQuery(q string, rp *rawParams) error {
 			k = d
 		}
 		rp.any = true
-		for i, name := range paramNames {
-			if k == name {
-				if rp.seen[i] {
-					return malformed("", "duplicate "+name+" parameter")
-				}
-				if len(val) > maxParamLen {
-					return malformed("", name+" is too long")
-				}
-				rp.seen[i], rp.v[i] = true, val
-				break
-			}
+		i := paramIndex(k)
+		if i < 0 {
+			continue
 		}
+		if rp.seen[i] {
+			return malformed("", "duplicate "+paramNames[i]+" parameter")
+		}
+		if end-valStart > maxParamLen {
+			return malformed("", paramNames[i]+" is too long")
+		}
+		rp.seen[i], rp.start[i], rp.end[i] = true, valStart, end
 	}
 	return nil
+}
+
+// hasSwPrefix reports whether k starts with "x-sw-" in any case. (What
+// strings.EqualFold(k[:5], "x-sw-") says: five bytes hold five runes only
+// when all are ASCII, so Unicode folding never applies.)
+func hasSwPrefix(k string) bool {
+	return len(k) >= 5 && k[0]|0x20 == 'x' && k[1] == '-' && k[2]|0x20 == 's' && k[3]|0x20 == 'w' && k[4] == '-'
+}
+
+// paramIndex is the index of name in paramNames, or -1. A switch compiles
+// to a search by length and content, cheaper than comparing every name.
+func paramIndex(name string) int {
+	switch name {
+	case paramAlgorithm:
+		return 0
+	case paramCredential:
+		return 1
+	case paramDate:
+		return 2
+	case paramExpires:
+		return 3
+	case paramProxy:
+		return 4
+	case paramSignedHeaders:
+		return 5
+	case paramBody:
+		return 6
+	case paramSignature:
+		return 7
+	}
+	return -1
 }
 
 // verify does the work of Verify. With wantCanonical it also returns the
 // canonical request of the candidate that matched (for tests).
 func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyStore, wantCanonical bool) (*signet.Verified, string, error) {
 	var rp rawParams
+	var q string
 	if r.URL != nil {
-		if err := parseQuery(r.URL.RawQuery, &rp); err != nil {
+		q = r.URL.RawQuery
+		if err := parseQuery(q, &rp); err != nil {
 			return nil, "", err
 		}
 	}
@@ -176,16 +218,16 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	}
 	// Credential: "<id>/<YYYYMMDD>", the id being the text before the
 	// first '/', as the Signway gateway reads it.
-	keyID, day, ok := splitCredential(rp.v[1])
+	keyID, day, ok := splitCredential(rp.value(q, 1))
 	if !ok || keyID == "" {
 		return nil, "", malformed("", "X-Sw-Credential is not <id>/<YYYYMMDD>")
 	}
 	var dec [8]string
-	for i := range rp.v {
+	for i := range dec {
 		if i == 1 {
 			continue
 		}
-		d, ok := formDecode(rp.v[i])
+		d, ok := formDecode(rp.value(q, i))
 		if !ok {
 			return nil, "", malformed(keyID, "invalid percent-encoding in "+paramNames[i])
 		}
@@ -222,15 +264,9 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	}
 	bodySigned := p.body == "true" // only the exact string, as Signway
 
-	key, err := keys.Key(ctx, keyID)
+	key, err := signet.LookupKey(ctx, keys, signet.SchemeSW1, keyID)
 	if err != nil {
-		if errors.Is(err, signet.ErrUnknownKey) {
-			return nil, "", swError(keyID, signet.ErrUnknownKey, "no key with this id")
-		}
-		return nil, "", fmt.Errorf("sw1: key %q: %w", keyID, err)
-	}
-	if key == nil {
-		return nil, "", swError(keyID, signet.ErrUnknownKey, "no key with this id")
+		return nil, "", err
 	}
 	if !key.AllowsScheme(signet.SchemeSW1) || len(key.Secrets) == 0 {
 		return nil, "", swError(keyID, signet.ErrSchemeNotAllowed, "key may not sign SW1 URLs")
@@ -266,7 +302,8 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	st := statePool.Get().(*state)
 	defer func() {
 		// Drop references to this request's strings before pooling.
-		clear(st.hs[:cap(st.hs)])
+		clear(st.hs[:st.nh])
+		st.nh = 0
 		clear(st.cands[:st.nc])
 		st.nc = 0
 		statePool.Put(st)
@@ -286,7 +323,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		name = strings.ToLower(name)
 		val, ok := headerValue(r, name)
 		if !ok {
-			st.hs = hs[:0]
+			st.hs, st.nh = hs, len(hs)
 			return nil, "", swError(keyID, signet.ErrMissingHeader, "signed header "+strconv.Quote(name)+" is missing from the request")
 		}
 		if !containsHeader(hs, name) {
@@ -294,6 +331,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 			signedNames = append(signedNames, name)
 		}
 	}
+	st.nh = len(hs) // before sortHeaders drops repeated names
 	hs = sortHeaders(hs)
 	st.hs = hs
 	for i := range hs {
@@ -520,33 +558,40 @@ func utf16Len(b []byte) int {
 
 // formDecode decodes application/x-www-form-urlencoded text: %XX escapes
 // and '+' as space (the Python SDK's quote_plus). It returns s itself when
-// there is nothing to decode.
+// there is nothing to decode, and copies the text between escapes in runs.
 func formDecode(s string) (string, bool) {
-	i := 0
-	for i < len(s) && s[i] != '%' && s[i] != '+' {
-		i++
-	}
-	if i == len(s) {
+	i := indexEscape(s)
+	if i < 0 {
 		return s, true
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '+':
+	for i >= 0 {
+		b.WriteString(s[:i])
+		if s[i] == '+' {
 			b.WriteByte(' ')
-		case '%':
+			s = s[i+1:]
+		} else {
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
 				return "", false
 			}
 			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		default:
-			b.WriteByte(c)
+			s = s[i+3:]
+		}
+		i = indexEscape(s)
+	}
+	b.WriteString(s)
+	return b.String(), true
+}
+
+// indexEscape is the index of the first '%' or '+' in s, or -1.
+func indexEscape(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c == '+' {
+			return i
 		}
 	}
-	return b.String(), true
+	return -1
 }
 
 // splitCredential form-decodes a raw X-Sw-Credential and splits it at its
@@ -574,34 +619,38 @@ func splitCredential(raw string) (id, day string, ok bool) {
 	return strings.Cut(d, "/")
 }
 
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
+// hexValue maps a hex digit of either case to its value and any other
+// byte to 0xff: one load per digit instead of three range tests.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+		t[c-'a'+'A'] = c - 'a' + 10
+	}
+	return t
+}()
+
+func isHex(c byte) bool { return hexValue[c] != 0xff }
+
+func unhex(c byte) byte { return hexValue[c] }
 
 // decodeHex decodes exactly len(dst)*2 hex digits of either case.
 func decodeHex(s string, dst []byte) bool {
 	if len(s) != 2*len(dst) {
 		return false
 	}
+	bad := byte(0)
 	for i := range dst {
-		a, b := s[2*i], s[2*i+1]
-		if !isHex(a) || !isHex(b) {
-			return false
-		}
-		dst[i] = unhex(a)<<4 | unhex(b)
+		a, b := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		bad |= a | b
+		dst[i] = a<<4 | b&0xf
 	}
-	return true
+	return bad&0xf0 == 0 // an invalid digit set the high bits
 }
 
 // parseDate parses YYYYMMDDTHHMMSSZ, refusing out-of-range fields.

@@ -290,8 +290,8 @@ func TestVerifyKeyPolicy(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
-			if tt.want == storeErr && signet.Code(err) != "internal" {
-				t.Errorf("store error maps to %q, want internal", signet.Code(err))
+			if tt.want == storeErr && (!errors.Is(err, signet.ErrStoreUnavailable) || signet.Code(err) != "store_unavailable") {
+				t.Errorf("store error maps to %q, want store_unavailable", signet.Code(err))
 			}
 		})
 	}

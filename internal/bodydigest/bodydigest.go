@@ -91,23 +91,28 @@ func (d *Spec) Check(body io.Reader) (bool, error) {
 	return d.Match(h256, h512), nil
 }
 
-// Reader hashes a body as it streams. At EOF it returns Mismatch() instead
-// of io.EOF when the body does not match; past Max bytes it returns
-// TooLarge(). Both errors are sticky, so a proxy reading the body aborts the
-// upstream request.
+// Reader hashes a body as it streams. At EOF it returns its Failure's
+// mismatch error instead of io.EOF when the body does not match; past max
+// bytes, its too-large error. Both errors are sticky, so a proxy reading
+// the body aborts the upstream request.
 type Reader struct {
 	body       io.ReadCloser
 	spec       Spec
 	h256, h512 hash.Hash
 	n, max     int64
-	tooLarge   func() error
-	mismatch   func() error
+	keyID      string
+	fail       Failure
 	err        error
 }
 
-// NewReader wraps body; the error functions build the scheme's own errors.
-func NewReader(body io.ReadCloser, spec *Spec, max int64, tooLarge, mismatch func() error) *Reader {
-	d := &Reader{body: body, spec: *spec, max: max, tooLarge: tooLarge, mismatch: mismatch}
+// Failure builds the scheme's own error for keyID: the body is larger than
+// the limit (tooLarge), or does not match. A package-level function rather
+// than a closure over the key id spares an allocation per request.
+type Failure func(keyID string, tooLarge bool) error
+
+// NewReader wraps body; fail builds its errors, for keyID.
+func NewReader(body io.ReadCloser, spec *Spec, max int64, keyID string, fail Failure) *Reader {
+	d := &Reader{body: body, spec: *spec, max: max, keyID: keyID, fail: fail}
 	d.h256, d.h512 = spec.Hashes()
 	return d
 }
@@ -129,7 +134,7 @@ func (d *Reader) Read(p []byte) (int, error) {
 	}
 	if d.n+int64(n) > d.max {
 		n = int(d.max - d.n)
-		d.err = d.tooLarge()
+		d.err = d.fail(d.keyID, true)
 	}
 	d.n += int64(n)
 	if d.h256 != nil {
@@ -143,7 +148,7 @@ func (d *Reader) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		if !d.spec.Match(d.h256, d.h512) {
-			d.err = d.mismatch()
+			d.err = d.fail(d.keyID, false)
 			return n, d.err
 		}
 		d.err = io.EOF

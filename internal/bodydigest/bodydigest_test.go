@@ -22,9 +22,18 @@ func spec(body string, with512 bool) *Spec {
 	return d
 }
 
+func fail(keyID string, tooLarge bool) error {
+	if keyID != "k" {
+		return errors.New("wrong key id " + keyID)
+	}
+	if tooLarge {
+		return errBig
+	}
+	return errBad
+}
+
 func read(d *Spec, body string, max int64) error {
-	r := NewReader(io.NopCloser(strings.NewReader(body)), d, max,
-		func() error { return errBig }, func() error { return errBad })
+	r := NewReader(io.NopCloser(strings.NewReader(body)), d, max, "k", fail)
 	_, err := io.ReadAll(r)
 	return err
 }

@@ -1,5 +1,6 @@
 // Package keycache keeps what verifiers derive from secrets: a bounded,
-// forgetting cache, and pools of HMACs whose keyed states are computed once.
+// forgetting cache, pools of HMACs whose keyed states are computed once,
+// and a pooled HMAC-SHA256 for keys derived per request (HMAC256).
 //
 // Keying an HMAC (hmac.New) hashes a block of key ⊕ ipad and another of
 // key ⊕ opad and allocates the hash states: more work than the MAC of a

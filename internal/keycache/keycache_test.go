@@ -4,7 +4,7 @@ import (
 	"crypto"
 	"crypto/hmac"
 	_ "crypto/sha1" // link the hashes crypto.Hash.New uses
-	_ "crypto/sha256"
+	"crypto/sha256"
 	_ "crypto/sha512"
 	"strconv"
 	"sync"
@@ -64,5 +64,35 @@ func TestKeyedMatchesHMAC(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+	}
+}
+
+// TestHMAC256MatchesHMAC: for keys shorter than, as long as and longer than
+// a block, and messages around the block size written in pieces, HMAC256
+// equals crypto/hmac, also when reused from the pool.
+func TestHMAC256MatchesHMAC(t *testing.T) {
+	for _, keyLen := range []int{0, 1, 32, 63, 64, 65, 200} {
+		key := make([]byte, keyLen)
+		for i := range key {
+			key[i] = byte(i*13 + keyLen)
+		}
+		for msgLen := 0; msgLen < 600; msgLen += 37 {
+			msg := make([]byte, msgLen)
+			for i := range msg {
+				msg[i] = byte(i * 7)
+			}
+			want := hmac.New(sha256.New, key)
+			want.Write(msg)
+			m := GetHMAC256()
+			m.Init(key)
+			m.Write(msg[:msgLen/2])
+			m.WriteString(string(msg[msgLen/2:]))
+			var got [sha256.Size]byte
+			m.Sum(&got)
+			m.Put()
+			if !hmac.Equal(got[:], want.Sum(nil)) {
+				t.Fatalf("key %d bytes, message %d bytes: HMAC256 differs from crypto/hmac", keyLen, msgLen)
+			}
+		}
 	}
 }
