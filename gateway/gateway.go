@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -81,6 +82,14 @@ type Gateway struct {
 	// the guard is broken. Nil means no extra check. It takes effect at the
 	// next Reload.
 	DialControl func(network, address string, c syscall.RawConn) error
+
+	// Resolver looks up the upstream host names the gateway dials. Nil
+	// means net.DefaultResolver. Set it to use a specific DNS server, or in
+	// tests, to a resolver whose Dial answers from a table so that names
+	// resolve without any packet leaving the machine. The SSRF guard
+	// judges the addresses it returns, as any others. It takes effect at
+	// the next Reload.
+	Resolver *net.Resolver
 
 	// dialControl is DialControl for the package's own tests.
 	dialControl func(network, address string, c syscall.RawConn) error
@@ -432,14 +441,21 @@ func (ex *exchange) serveRoute() {
 	ex.proxy(ver, &out, true, inject)
 }
 
-// verifyFailed answers a verification error. Errors that are not
-// verification failures (a key store down) are 500 "internal" and logged.
+// verifyFailed answers a verification error. A key store that failed is
+// 503 store_unavailable (signet.LookupKey), its cause only in the request
+// log line; other errors that are not verification failures (a custom
+// verifier's) are 500 "internal" and logged.
 func (ex *exchange) verifyFailed(err error) {
 	var se *signet.Error
 	if errors.As(err, &se) {
 		if se.Scheme != "" {
 			ex.scheme = se.Scheme
 		}
+	}
+	if errors.Is(err, signet.ErrStoreUnavailable) {
+		ex.g.getMetrics().storeErrors.WithLabelValues("keys", "refused").Inc()
+		ex.g.logger().Warn("key store failed", "request_id", ex.reqID, "store", "keys",
+			"action", "refused", "err", sanitize(err.Error()))
 	}
 	ex.signetFail(err)
 }

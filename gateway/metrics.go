@@ -69,7 +69,7 @@ func newMetrics() *metrics {
 		}, []string{"key_id", "secret_index"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_store_errors_total",
-			Help: "Shared store failures by store (replay, ratelimit, usage) and action: refused (503), fail_open (served unchecked), logged.",
+			Help: "Store failures by store (replay, ratelimit, usage, keys) and action: refused (503), fail_open (served unchecked), logged.",
 		}, []string{"store", "action"}),
 	}
 	reg.MustRegister(m.secretUsed, m.storeErrors, m.requests, m.bytesIn, m.bytesOut, m.duration, m.upstreamLatency, m.upstreamErrors,

@@ -90,10 +90,11 @@ func (g *Gateway) newTransport(l config.Limits, explicit func(addr string) bool)
 		}
 		return nil
 	}
-	plain := &net.Dialer{Timeout: l.UpstreamDialTimeout.D(), KeepAlive: 30 * time.Second, Control: hook}
+	plain := &net.Dialer{Timeout: l.UpstreamDialTimeout.D(), KeepAlive: 30 * time.Second, Resolver: g.Resolver, Control: hook}
 	guarded := &net.Dialer{
 		Timeout:   l.UpstreamDialTimeout.D(),
 		KeepAlive: 30 * time.Second,
+		Resolver:  g.Resolver,
 		// Control runs on the address actually dialed, after DNS, for
 		// every attempt (Happy Eyeballs included).
 		Control: func(network, address string, c syscall.RawConn) error {

@@ -531,7 +531,7 @@ func wireCases() []hcase {
 
 func allCases() []hcase {
 	var cs []hcase
-	for _, f := range []func() []hcase{sw1Cases, reqsigCases, cavageCases, rfc9421Cases, sigv4Cases, wireCases} {
+	for _, f := range []func() []hcase{sw1Cases, dnsCases, reqsigCases, cavageCases, rfc9421Cases, sigv4Cases, wireCases} {
 		cs = append(cs, f()...)
 	}
 	return cs

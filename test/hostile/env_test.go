@@ -35,6 +35,7 @@ const (
 	appSecret      = "app-secret-hostile-9c07"
 	openSecret     = "open-secret-hostile-5e88"
 	onceSecret     = "once-secret-hostile-a310"
+	namedSecret    = "named-secret-hostile-3b6e"
 	injectedAuth   = "Bearer injected-token-51ab"
 	injectedAPIKey = "injected-apikey-88cd"
 	routeInjected  = "route-injected-value-77f1"
@@ -121,6 +122,7 @@ type env struct {
 	up     *httptest.Server
 	upLog  *upstreamLog
 	dials  *dialLog
+	dns    *fakeDNS
 	logs   *syncBuffer
 	sigs   *sigSet
 	client *http.Client
@@ -207,6 +209,11 @@ keys:
     single_use: true
     upstreams:
       - origin: "` + upstream + `"
+  - id: named
+    secrets: ["` + namedSecret + `"]
+    schemes: [sw1]
+    upstreams:
+      - origin: "` + strings.Replace(upstream, "127.0.0.1", loopbackName, 1) + `"
   - id: edkey
     schemes: [rfc9421, cavage]
     algorithms: [ed25519, hs2019]
@@ -237,7 +244,7 @@ limits:
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, upLog: &upstreamLog{}, dials: &dialLog{}, logs: &syncBuffer{}, sigs: &sigSet{m: map[string]bool{}}}
+	e := &env{t: t, upLog: &upstreamLog{}, dials: &dialLog{}, dns: newFakeDNS(dnsTable()), logs: &syncBuffer{}, sigs: &sigSet{m: map[string]bool{}}}
 	e.up = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.upLog.add(r)
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
@@ -253,6 +260,7 @@ func newEnv(t *testing.T) *env {
 		Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:         func() time.Time { return t0 },
 		DialControl: e.dials.control,
+		Resolver:    e.dns.resolver(),
 	}
 	if err := e.gw.Reload(cfg); err != nil {
 		t.Fatal(err)
@@ -326,7 +334,7 @@ func (e *env) raw(b []byte, halfClose bool) (result, error) {
 
 // forbiddenStrings is what must never appear in anything the gateway emits.
 func (e *env) forbiddenStrings() []string {
-	out := []string{appSecretOld, appSecret, openSecret, onceSecret, injectedAuth, injectedAPIKey, routeInjected,
+	out := []string{appSecretOld, appSecret, openSecret, onceSecret, namedSecret, injectedAuth, injectedAPIKey, routeInjected,
 		"injected-token-51ab", "X-Injected"}
 	return append(out, e.sigs.list()...)
 }
