@@ -91,16 +91,20 @@ type Key struct {
 	// headers injected there. Empty means the top-level allow_origins.
 	// Origin "*" means any public origin.
 	Upstreams []Upstream `yaml:"upstreams"`
+
+	// (SingleUse and FailOpen sit together: apart, their padding cost a
+	// million keys 8 MB.)
+
 	// SingleUse accepts each signature of this key once, until it expires;
 	// a replay gets 409 replayed. False means signatures may be reused
 	// within their validity (nonces a signature carries are still checked).
 	SingleUse bool `yaml:"single_use"`
-	// RateLimit is the key's budget. Zero means unlimited.
-	RateLimit RateLimit `yaml:"rate_limit"`
 	// FailOpen keeps the key working, without replay and rate-limit checks,
 	// while the shared store is unreachable. False (the default) answers
 	// 503 store_unavailable instead.
 	FailOpen bool `yaml:"fail_open"`
+	// RateLimit is the key's budget. Zero means unlimited.
+	RateLimit RateLimit `yaml:"rate_limit"`
 	// Tenant labels the key's owner for operators; it is not checked.
 	Tenant string `yaml:"tenant"`
 }
@@ -239,14 +243,38 @@ func Default() *Config {
 // fields are errors, and so is a referenced variable that is unset or empty.
 // getenv may be called from several goroutines at once (a large key list
 // is read in parallel). Keys of a large list may share identical Schemes,
-// Algorithms and Upstreams slices: appending to one is safe, changing an
-// element in place is not. Load does not validate: call Validate.
+// Algorithms and Upstreams slices, and their strings may share memory:
+// appending to a slice is safe, changing an element in place is not. A
+// large file is read in pieces, and one that changes meanwhile is an error:
+// load it again. Load does not validate: call Validate.
 func Load(path string, getenv func(string) string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(data, getenv)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var c *Config
+	if fi.Mode().IsRegular() && fi.Size() >= fastKeysMinBytes {
+		c, err = parseLarge(keysSource{r: f, size: fi.Size()}, getenv)
+		if err == nil {
+			if now, serr := f.Stat(); serr != nil || now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime()) {
+				err = errChanged
+			}
+		}
+	} else {
+		var data []byte
+		if data, err = io.ReadAll(f); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		c, err = Parse(data, getenv)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %s: %w", path, err)
 	}
@@ -259,18 +287,7 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 		getenv = os.Getenv
 	}
 	if len(data) >= fastKeysMinBytes {
-		if rest, kb, ok := splitKeysBlock(data); ok {
-			keys, err := parseKeys(&kb, getenv)
-			if err != nil {
-				return nil, err
-			}
-			c, err := parse(rest, getenv)
-			if err != nil {
-				return nil, err
-			}
-			c.Keys = keys
-			return c, nil
-		}
+		return parseLarge(keysSource{data: data}, getenv)
 	}
 	return parse(data, getenv)
 }

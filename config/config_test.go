@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,4 +344,71 @@ keys:
 	}
 	fmt.Println(c.Validate(), c.Listen, c.Keys[0].ID, c.Limits.MaxSignedBody)
 	// Output: <nil> 127.0.0.1:3000 app 10485760
+}
+
+// ValidateSettings checks everything but each key, so that a program can
+// fail early and leave the keys to one Validate.
+func TestValidateSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(c *Config)
+		want    string // "" means no error
+		keysErr string // what Validate adds
+	}{
+		{"keys with problems", func(c *Config) { c.Keys = append(c.Keys, Key{ID: "b"}, Key{ID: "b", Secrets: []string{"s"}}) }, "", "keys[1] (b): no secrets"},
+		{"route naming an unknown key", func(c *Config) { c.Routes = []Route{{Path: "/r", Upstream: "http://x", Keys: []string{"zzz"}}} }, "", `unknown key id "zzz"`},
+		{"no keys", func(c *Config) { c.Keys = nil }, "no key configured", "no key configured"},
+		{"bad listen", func(c *Config) { c.Listen = "nope" }, `listen: "nope"`, `listen: "nope"`},
+		{"store with keys", func(c *Config) { c.Store = "postgres://x" }, "keys come from the store", "keys come from the store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Keys = []Key{{ID: "a", Secrets: []string{"s"}}}
+			tt.mutate(c)
+			err := c.ValidateSettings()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("ValidateSettings() = %v, want %q", err, tt.want)
+			}
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.keysErr) {
+				t.Errorf("Validate() = %v, want %q", err, tt.keysErr)
+			}
+		})
+	}
+}
+
+// Ids are indexed in batches: duplicates are found within and across
+// them, each reported at the later key, and empty ids are not ids.
+func TestValidateDuplicateIDs(t *testing.T) {
+	keys := make([]Key, 100)
+	for i := range keys {
+		keys[i] = Key{ID: fmt.Sprintf("k%d", i), Secrets: []string{"s"}}
+	}
+	keys[3].ID = "k1"   // same batch
+	keys[40].ID = "k2"  // a later batch
+	keys[41].ID = "k2"  // a third copy
+	keys[99].ID = "k98" // the last, short batch
+	keys[50].ID, keys[51].ID = "", ""
+	c := Default()
+	c.Keys = keys
+	c.Routes = []Route{{Path: "/r", Upstream: "http://x", Keys: []string{""}}}
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var dups []string
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		if strings.HasSuffix(line, "duplicate id") {
+			dups = append(dups, line)
+		}
+	}
+	want := []string{"keys[3] (k1): duplicate id", "keys[40] (k2): duplicate id", "keys[41] (k2): duplicate id", "keys[99] (k98): duplicate id"}
+	if !slices.Equal(dups, want) {
+		t.Errorf("duplicates %q, want %q", dups, want)
+	}
+	for _, w := range []string{"keys[50]: id is empty", "keys[51]: id is empty", `unknown key id ""`} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
 }

@@ -142,20 +142,13 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	}
 	// The origins the config's keys list may be dialed on private
 	// addresses; a million keys usually share a few.
-	seen := map[string]bool{}
 	if st.cfgKeys != nil {
-		for i := range st.cfgKeys.keys {
-			for _, u := range st.cfgKeys.keys[i].Upstreams {
-				if u.Origin == "*" || seen[u.Origin] {
-					continue
-				}
-				seen[u.Origin] = true
-				n, err := config.NormalizeOrigin(u.Origin)
-				if err != nil {
-					return nil, fmt.Errorf("key %s: %w", st.cfgKeys.keys[i].ID, err)
-				}
-				addExplicit(n)
+		for _, o := range st.cfgKeys.origins {
+			n, err := config.NormalizeOrigin(o.origin)
+			if err != nil {
+				return nil, fmt.Errorf("key %s: %w", o.keyID, err)
 			}
+			addExplicit(n)
 		}
 	}
 

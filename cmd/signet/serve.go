@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"syscall"
 	"time"
@@ -129,21 +130,61 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer gw.Close()
 	warnPublic(logger, gw)
-	releaseLoadGarbage(cfg)
+	// Not on the way to listening: little is left to release at start.
+	go afterLoad(0, len(cfg.Keys), getenv, logger)
 	return serve(ctx, gw, cfg, &o, getenv, logger)
 }
 
-// releaseLoadGarbage returns to the OS the memory a large config took to
-// read (the file, its parse): the heap would otherwise keep it until it
-// grew that large again, and a million keys would sit on twice their RSS.
-func releaseLoadGarbage(cfg *config.Config) {
-	if len(cfg.Keys) >= 10000 {
-		debug.FreeOSMemory()
+// afterLoad runs once a config with keys keys replaced one with prev. When
+// either is large, it returns to the OS the memory loading took beyond the
+// keys (and a reload, the old keys), which the heap would otherwise keep
+// until it grew that large again, then sizes the GC to the keys (tuneGC).
+func afterLoad(prev, keys int, getenv func(string) string, logger *slog.Logger) {
+	if max(prev, keys) < 10000 {
+		return
+	}
+	debug.FreeOSMemory()
+	tuneGC(getenv, logger)
+}
+
+// gcHeadroom is how far the heap may grow over the live heap once that
+// is large (gcPercent).
+const gcHeadroom = 100 << 20
+
+// tuneGC sets the GC percent for the heap now live (gcPercent), unless the
+// environment sets GOGC or GOMEMLIMIT: the operator's choice wins.
+func tuneGC(getenv func(string) string, logger *slog.Logger) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	if live[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	pct := gcPercent(live[0].Value.Uint64())
+	if old := debug.SetGCPercent(pct); old != pct {
+		logger.Info("garbage collector sized to the keys (set GOGC to choose)", "gc_percent", pct, "live_heap_mb", live[0].Value.Uint64()>>20)
 	}
 }
 
+// gcPercent is the GC percent (GOGC) for a live heap of live bytes. The
+// default, 100, lets the heap grow by as much as is live before the next
+// collection: a million keys (220 MB, live as long as the config) would
+// let a loaded gateway reach 450 MB, though requests need a few MB. Above
+// gcHeadroom of live heap, the growth is bounded to gcHeadroom instead,
+// never below 25%: the keys are never garbage and requests allocate
+// little, so collections stay rare.
+func gcPercent(live uint64) int {
+	if live <= gcHeadroom {
+		return 100
+	}
+	return max(25, int(100*gcHeadroom/live))
+}
+
 // config builds the configuration: defaults, then the file or the quick
-// start, then flags.
+// start, then flags. It checks everything but the keys (ValidateSettings);
+// gateway.Reload validates the whole.
 func (o *serveOptions) config(getenv func(string) string) (*config.Config, error) {
 	if o.id == "" && o.secret == "" && o.configPath == "" {
 		o.id, o.secret = getenv("SW_ID"), getenv("SW_SECRET")
@@ -195,7 +236,9 @@ func (o *serveOptions) config(getenv func(string) string) (*config.Config, error
 	if o.logLevel != "" {
 		cfg.Log.Level = o.logLevel
 	}
-	if err := cfg.Validate(); err != nil {
+	// The keys are checked once, by gw.Reload: a million of them take a
+	// while. The rest is checked here, before any store is opened.
+	if err := cfg.ValidateSettings(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	return cfg, nil
@@ -339,11 +382,10 @@ func watchConfig(ctx context.Context, gw *gateway.Gateway, o *serveOptions, gete
 			}
 			last, why = s, "file changed"
 		}
+		old := gw.Config()
 		cfg, err := o.config(getenv)
-		if err == nil {
-			if old := gw.Config(); old != nil && (cfg.Store != old.Store || cfg.Redis != old.Redis) {
-				err = errors.New("store and redis cannot change while running: restart to switch stores")
-			}
+		if err == nil && old != nil && (cfg.Store != old.Store || cfg.Redis != old.Redis) {
+			err = errors.New("store and redis cannot change while running: restart to switch stores")
 		}
 		if err == nil {
 			err = gw.Reload(cfg)
@@ -354,7 +396,11 @@ func watchConfig(ctx context.Context, gw *gateway.Gateway, o *serveOptions, gete
 		}
 		logger.Info("config reloaded", "trigger", why, "keys", len(cfg.Keys), "routes", len(cfg.Routes))
 		warnPublic(logger, gw)
-		releaseLoadGarbage(cfg)
+		prev := 0
+		if old != nil {
+			prev = len(old.Keys)
+		}
+		afterLoad(prev, len(cfg.Keys), getenv, logger)
 	}
 }
 

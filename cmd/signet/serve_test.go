@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -22,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -653,5 +656,106 @@ func TestServePostgresStore(t *testing.T) {
 			t.Fatalf("revoked key still answered %d after 1s: %s", code, body)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestGCPercent(t *testing.T) {
+	tests := []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},
+		{50 << 20, 100},
+		{100 << 20, 100}, // gcHeadroom: the default grows the heap by as much
+		{200 << 20, 50},
+		{230 << 20, 43}, // a million keys
+		{400 << 20, 25},
+		{8 << 30, 25}, // never below 25
+	}
+	for _, tt := range tests {
+		if got := gcPercent(tt.live); got != tt.want {
+			t.Errorf("gcPercent(%d MB) = %d, want %d", tt.live>>20, got, tt.want)
+		}
+	}
+}
+
+// tuneGC leaves the collector to GOGC and GOMEMLIMIT when the environment
+// sets them, and keeps the default for a small heap.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	logger := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"GOGC set", map[string]string{"GOGC": "200"}, 77},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 77},
+		{"small heap", nil, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(77)
+			tuneGC(func(k string) string { return tt.env[k] }, logger)
+			if got := debug.SetGCPercent(100); got != tt.want {
+				t.Errorf("GC percent %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// A file of many keys (read by config's fast path, validated once, by the
+// gateway) is served, refused whole when a reload brings a bad key, and
+// replaced by a good one.
+func TestServeManyKeysAndReload(t *testing.T) {
+	up := echoServer(t)
+	path := filepath.Join(t.TempDir(), "signet.yaml")
+	write := func(secret, dupID string) {
+		var b strings.Builder
+		b.WriteString("listen: 127.0.0.1:0\nkeys:\n")
+		for i := range 3000 {
+			id := fmt.Sprintf("k%04d", i)
+			if i == 2999 && dupID != "" {
+				id = dupID
+			}
+			fmt.Fprintf(&b, "  - id: %s\n    secrets: [\"%s-%d\"]\n    schemes: [sw1]\n    upstreams: [{origin: %q}]\n", id, secret, i, up.URL)
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("old", "k0001")
+	if code, _, errOut := runCLI(t, nil, "", "serve", "--config", path); code != 2 || !strings.Contains(errOut, "keys[2999] (k0001): duplicate id") {
+		t.Fatalf("bad file: exit %d, stderr %q", code, errOut)
+	}
+	write("old", "")
+	s := startServe(t, nil, "--config", path, "--watch-interval", "20ms")
+	sign := func(secret string) string {
+		u, err := sw1.Presign(sw1.PresignOptions{KeyID: "k1500", Secret: secret, Gateway: s.base, Target: up.URL + "/p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	if code, body := get(t, "GET", sign("old-1500"), nil); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	time.Sleep(30 * time.Millisecond) // a distinct modification time
+	write("new", "k0001")
+	waitFor(t, s.logs, "config reload failed")
+	if !strings.Contains(s.logs.String(), "duplicate id") {
+		t.Errorf("reload error does not name the problem:\n%s", s.logs)
+	}
+	if code, _ := get(t, "GET", sign("old-1500"), nil); code != 200 {
+		t.Errorf("old config lost: %d", code)
+	}
+	time.Sleep(30 * time.Millisecond)
+	write("new", "")
+	waitFor(t, s.logs, "config reloaded")
+	if code, _ := get(t, "GET", sign("new-1500"), nil); code != 200 {
+		t.Errorf("new secret refused: %d", code)
+	}
+	if code, _ := get(t, "GET", sign("old-1500"), nil); code != 401 {
+		t.Errorf("old secret still accepted: %d", code)
 	}
 }
