@@ -12,8 +12,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -109,6 +111,7 @@ routes:
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	baseHeap := ms.HeapInuse
+	baseRSS, haveRSS := rssKiB()
 
 	type kind struct {
 		name   string
@@ -210,6 +213,16 @@ routes:
 	}
 	runtime.ReadMemStats(&ms)
 	t.Logf("goroutines %d (baseline %d); heap in use %d KiB (baseline %d KiB)", g, baseG, ms.HeapInuse>>10, baseHeap>>10)
+	if haveRSS {
+		// RSS counts what the runtime holds, not only what is live: give
+		// back what the GC freed first, as a long-running process would.
+		debug.FreeOSMemory()
+		rss, _ := rssKiB()
+		t.Logf("RSS %d KiB (baseline %d KiB; client, upstream and gateway in one process)", rss, baseRSS)
+		if rss > baseRSS+64<<10 {
+			t.Errorf("RSS did not return to baseline: %d MiB vs %d MiB", rss>>10, baseRSS>>10)
+		}
+	}
 	if g > baseG+3 {
 		var b bytes.Buffer
 		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
@@ -218,4 +231,19 @@ routes:
 	if ms.HeapInuse > baseHeap+32<<20 {
 		t.Errorf("heap did not return to baseline: %d MiB vs %d MiB", ms.HeapInuse>>20, baseHeap>>20)
 	}
+}
+
+// rssKiB is this process's resident set size (VmRSS), where /proc has it.
+func rssKiB() (int, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
