@@ -720,7 +720,12 @@ func TestServeManyKeysAndReload(t *testing.T) {
 			}
 			fmt.Fprintf(&b, "  - id: %s\n    secrets: [\"%s-%d\"]\n    schemes: [sw1]\n    upstreams: [{origin: %q}]\n", id, secret, i, up.URL)
 		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		// Write and rename, as deploy tools do: the watcher polls every
+		// 20 ms and would otherwise read a half-written file.
+		if err := os.WriteFile(path+".tmp", []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
 			t.Fatal(err)
 		}
 	}
