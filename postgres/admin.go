@@ -119,19 +119,14 @@ func (s *Store) Create(ctx context.Context, spec KeySpec) (id, secret string, er
 	if err := validateID(id, spec.Schemes); err != nil {
 		return "", "", err
 	}
-	var pub *string
-	if spec.PublicKeyPEM != "" {
-		pub = &spec.PublicKeyPEM
-	} else if secret, err = newSecret(); err != nil {
-		return "", "", err
+	if spec.PublicKeyPEM == "" {
+		if secret, err = newSecret(); err != nil {
+			return "", "", err
+		}
 	}
 	err = s.pool.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO signet_keys (id, tenant, schemes, algorithms, max_expires_ms,
-			single_use, rate_rps, rate_burst, bytes_per_minute, fail_open, public_key_pem)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			id, spec.Tenant, emptyIfNil(spec.Schemes), emptyIfNil(spec.Algorithms), spec.MaxExpires.Milliseconds(),
-			spec.SingleUse, spec.RateLimit.RequestsPerSecond, spec.RateLimit.Burst, spec.RateLimit.BytesPerMinute,
-			spec.FailOpen, pub)
+		_, err := tx.Exec(ctx, `INSERT INTO signet_keys (`+keyInsertColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, keyRowValues(id, &spec)...)
 		if isCode(err, "23505") {
 			return fmt.Errorf("%w: %q", ErrKeyExists, id)
 		}
@@ -157,8 +152,25 @@ func (s *Store) Create(ctx context.Context, spec KeySpec) (id, secret string, er
 	return id, secret, nil
 }
 
+// keyInsertColumns are the columns of signet_keys that Create and Import
+// write, in the order of keyRowValues.
+const keyInsertColumns = `id, tenant, schemes, algorithms, max_expires_ms, single_use,
+	rate_rps, rate_burst, bytes_per_minute, fail_open, public_key_pem`
+
+// keyRowValues is a validated spec's row in signet_keys.
+func keyRowValues(id string, spec *KeySpec) []any {
+	var pub *string
+	if spec.PublicKeyPEM != "" {
+		p := spec.PublicKeyPEM
+		pub = &p
+	}
+	return []any{id, spec.Tenant, emptyIfNil(spec.Schemes), emptyIfNil(spec.Algorithms), spec.MaxExpires.Milliseconds(),
+		spec.SingleUse, spec.RateLimit.RequestsPerSecond, spec.RateLimit.Burst, spec.RateLimit.BytesPerMinute,
+		spec.FailOpen, pub}
+}
+
 func (s *Store) insertSecret(ctx context.Context, tx pgx.Tx, id string, version int, secret string) error {
-	ct, err := s.sealer.seal([]byte(secret), secretAD(id, version))
+	ct, err := s.sealSecret(id, version, secret)
 	if err != nil {
 		return err
 	}
@@ -166,23 +178,39 @@ func (s *Store) insertSecret(ctx context.Context, tx pgx.Tx, id string, version 
 	return err
 }
 
-func (s *Store) upsertUpstream(ctx context.Context, tx pgx.Tx, id, origin string, headers map[string]string) error {
-	var ct []byte
-	names := slices.Sorted(maps.Keys(headers))
-	if len(headers) > 0 {
-		pt, err := json.Marshal(headers)
-		if err != nil {
-			return err
-		}
-		if ct, err = s.sealer.seal(pt, headersAD(id, origin)); err != nil {
-			return err
-		}
+// sealSecret is the stored form of a key's secret (Create, Rotate, Import).
+func (s *Store) sealSecret(id string, version int, secret string) ([]byte, error) {
+	return s.sealer.seal([]byte(secret), secretAD(id, version))
+}
+
+// sealHeaders returns the stored form of an upstream's injected headers:
+// their sorted names in clear, and the sealed JSON object, nil when there
+// are none (Create, SetUpstream, Import).
+func (s *Store) sealHeaders(id, origin string, headers map[string]string) (names []string, ct []byte, err error) {
+	names = emptyIfNil(slices.Sorted(maps.Keys(headers)))
+	if len(headers) == 0 {
+		return names, nil, nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO signet_upstreams (key_id, origin, header_names, headers_ciphertext)
+	pt, err := json.Marshal(headers)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ct, err = s.sealer.seal(pt, headersAD(id, origin)); err != nil {
+		return nil, nil, err
+	}
+	return names, ct, nil
+}
+
+func (s *Store) upsertUpstream(ctx context.Context, tx pgx.Tx, id, origin string, headers map[string]string) error {
+	names, ct, err := s.sealHeaders(id, origin, headers)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO signet_upstreams (key_id, origin, header_names, headers_ciphertext)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (key_id, origin) DO UPDATE SET header_names = EXCLUDED.header_names,
 			headers_ciphertext = EXCLUDED.headers_ciphertext, updated_at = now()`,
-		id, origin, emptyIfNil(names), ct)
+		id, origin, names, ct)
 	if isCode(err, "23503") { // foreign_key_violation
 		return fmt.Errorf("%w: %q", signet.ErrUnknownKey, id)
 	}

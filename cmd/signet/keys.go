@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/config"
 	"github.com/signet-dev/signet/postgres"
 )
 
@@ -24,6 +27,7 @@ const keysSummary = `Usage: signet keys create [--id ID] [--tenant T] [--scheme 
        signet keys rotate [--drop-old] ID
        signet keys revoke ID
        signet keys delete ID
+       signet keys import [--replace] FILE
 
 Manages the keys in PostgreSQL (every command takes --database URL, default
 $SIGNET_DATABASE_URL; run "signet migrate" first). Secrets and injected header
@@ -32,7 +36,11 @@ create and rotate need. create prints SIGNET_ID and SIGNET_SECRET once: the
 secret cannot be shown again. rotate adds a new secret and prints it; the old
 ones keep verifying until "rotate --drop-old", which removes every secret but
 the newest. revoke stops the key on every gateway within a second (the row is
-kept); delete removes it. list and show never print secrets or header values.`
+kept); delete removes it. list and show never print secrets or header values.
+import stores every key of FILE, a YAML file with a top-level "keys:" list
+written as in the config file (id, secrets, schemes, upstreams, ...; ${VAR}
+expanded), in one transaction: all of them or none. An id that already exists
+fails the import, unless --replace, which overwrites it.`
 
 func cmdKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -73,6 +81,15 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 				fmt.Fprintln(stderr, "signet: the secret is shown once; store it now")
 			}
 			return nil
+		}
+	case "import":
+		needsMaster = true
+		replace := fs.Bool("replace", false, "overwrite keys whose id already exists (default: fail, importing nothing)")
+		run = func(s *postgres.Store, pos []string) error {
+			if len(pos) != 1 {
+				return usageError(fs, stderr, "want exactly one FILE")
+			}
+			return importKeys(ctx, s, pos[0], postgres.ImportOptions{Replace: *replace}, getenv, stdout)
 		}
 	case "list":
 		tenant := fs.String("tenant", "", "only the keys of this tenant")
@@ -306,4 +323,81 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// importKeys reads the keys of a YAML file with the config file's reader
+// and rules, and imports them.
+func importKeys(ctx context.Context, s *postgres.Store, path string, opts postgres.ImportOptions, getenv func(string) string, stdout io.Writer) error {
+	start := time.Now()
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Keys) == 0 {
+		return fmt.Errorf("%s: no keys (want a top-level keys: list)", path)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The store takes PEM; the file may give a JWK or a certificate.
+	pems := map[int]string{}
+	for i := range cfg.Keys {
+		if k := cfg.Keys[i].PublicKey.Key; k != nil {
+			der, err := x509.MarshalPKIXPublicKey(k)
+			if err != nil {
+				return fmt.Errorf("%s: keys[%d] (id %q): public_key: %w", path, i, cfg.Keys[i].ID, err)
+			}
+			pems[i] = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+		}
+	}
+	read := time.Since(start)
+	// Converted one at a time as Import asks, so that a million keys are
+	// not held twice.
+	keys := func(yield func(postgres.ImportKey) bool) {
+		for i := range cfg.Keys {
+			if !yield(importKey(&cfg.Keys[i], pems[i])) {
+				return
+			}
+		}
+	}
+	n, err := s.Import(ctx, keys, opts)
+	var ie *postgres.ImportError
+	if errors.Is(err, postgres.ErrKeyExists) && !errors.As(err, &ie) {
+		return fmt.Errorf("%w; nothing imported (--replace overwrites existing keys)", err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d keys in %s (reading %s: %s)\n", n,
+		time.Since(start).Round(time.Millisecond), path, read.Round(time.Millisecond))
+	return nil
+}
+
+// importKey maps a config file's key to what the store imports.
+func importKey(k *config.Key, publicKeyPEM string) postgres.ImportKey {
+	ik := postgres.ImportKey{
+		KeySpec: postgres.KeySpec{
+			ID:         k.ID,
+			Tenant:     k.Tenant,
+			Schemes:    k.Schemes,
+			Algorithms: k.Algorithms,
+			MaxExpires: k.MaxExpires.D(),
+			SingleUse:  k.SingleUse,
+			RateLimit: signet.RateLimit{
+				RequestsPerSecond: k.RateLimit.RequestsPerSecond,
+				Burst:             k.RateLimit.Burst,
+				BytesPerMinute:    int64(k.RateLimit.BytesPerMinute),
+			},
+			FailOpen:     k.FailOpen,
+			PublicKeyPEM: publicKeyPEM,
+		},
+		Secrets: k.Secrets,
+	}
+	if len(k.Upstreams) > 0 {
+		ik.Upstreams = make([]signet.Upstream, len(k.Upstreams))
+		for j, u := range k.Upstreams {
+			ik.Upstreams[j] = signet.Upstream{Origin: u.Origin, Headers: u.Headers}
+		}
+	}
+	return ik
 }

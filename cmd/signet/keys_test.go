@@ -2,18 +2,27 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/signet-dev/signet"
+	"github.com/signet-dev/signet/config"
 	"github.com/signet-dev/signet/postgres"
 )
 
@@ -194,5 +203,147 @@ func TestKeysCLIErrors(t *testing.T) {
 				t.Errorf("error repeats the master key: %q", errOut)
 			}
 		})
+	}
+}
+
+func TestKeysImportCLI(t *testing.T) {
+	t.Parallel()
+	dbURL := testDatabase(t)
+	env := map[string]string{"SIGNET_DATABASE_URL": dbURL, "SIGNET_MASTER_KEY": testMasterKeyHex, "OPENAI_TOKEN": "sk-from-env"}
+	if code, out, errOut := runCLI(t, env, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(priv.Public())
+	pemKey := strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "\n", "\n      ")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keys.yaml")
+	doc := `keys:
+  - id: app
+    tenant: acme
+    secrets: ["new-secret-0123", "old-secret-4567"]
+    schemes: [sw1, reqsig]
+    algorithms: [hmac-sha256]
+    max_expires: 10m
+    single_use: true
+    fail_open: true
+    rate_limit: { requests_per_second: 2.5, burst: 5, bytes_per_minute: 1MiB }
+    upstreams:
+      - origin: "HTTPS://API.OpenAI.com:443"
+        headers: { authorization: "Bearer ${OPENAI_TOKEN}", X-Org: org-9 }
+      - origin: "https://b.example"
+        headers: { X-Token: tok-b }
+  - id: signer
+    schemes: [cavage]
+    public_key: |
+      ` + pemKey + `
+  - id: plain
+    secrets: [plain-secret]
+`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, env, "", "keys", "import", file)
+	if code != 0 || !regexp.MustCompile(`^imported 3 keys in \S+ \(reading .*keys\.yaml: \S+\)\n$`).MatchString(out) {
+		t.Fatalf("import: exit %d, %q %q", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "secret-0123") || strings.Contains(out+errOut, "sk-from") {
+		t.Errorf("output shows a secret: %q %q", out, errOut)
+	}
+
+	// Each key reads back as the file store would build it from the same file.
+	cfg, err := config.Load(file, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, _ := hex.DecodeString(testMasterKeyHex)
+	s, err := postgres.Open(context.Background(), dbURL, master, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range cfg.Keys {
+		want := cfg.Keys[i].SignetKey()
+		got, err := s.Key(context.Background(), want.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", want.ID, err)
+		}
+		g := *got
+		if want.PublicKey != nil {
+			if pk, ok := g.PublicKey.(*ecdsa.PublicKey); !ok || !pk.Equal(want.PublicKey) {
+				t.Errorf("%s: public key %v, want %v", want.ID, g.PublicKey, want.PublicKey)
+			}
+			g.PublicKey, want.PublicKey = nil, nil
+		}
+		// The store sorts upstreams by origin, canonicalizes header names
+		// (as the gateway does when it sets them) and returns an empty,
+		// not nil, list of secrets for a public key.
+		slices.SortFunc(want.Upstreams, func(a, b signet.Upstream) int { return strings.Compare(a.Origin, b.Origin) })
+		for _, u := range want.Upstreams {
+			for k, v := range u.Headers {
+				delete(u.Headers, k)
+				u.Headers[http.CanonicalHeaderKey(k)] = v
+			}
+		}
+		if len(g.Secrets) == 0 && want.Secrets == nil {
+			g.Secrets = nil
+		}
+		if !reflect.DeepEqual(&g, want) {
+			t.Errorf("%s:\ngot  %+v\nwant %+v", want.ID, &g, want)
+		}
+	}
+
+	// Again: every id exists. Nothing changes, unless --replace.
+	code, _, errOut = runCLI(t, env, "", "keys", "import", file)
+	if code != 1 || !strings.Contains(errOut, `already exists: "app", "plain", "signer"`) || !strings.Contains(errOut, "--replace") {
+		t.Errorf("import again: exit %d %q; want 1 and already exists", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, env, "", "keys", "import", "--replace", file); code != 0 || !strings.HasPrefix(out, "imported 3 keys") {
+		t.Errorf("import --replace: exit %d %q %q", code, out, errOut)
+	}
+}
+
+func TestKeysImportCLIErrors(t *testing.T) {
+	t.Parallel()
+	dbURL := testDatabase(t)
+	env := map[string]string{"SIGNET_DATABASE_URL": dbURL, "SIGNET_MASTER_KEY": testMasterKeyHex}
+	if code, out, errOut := runCLI(t, env, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"no file", []string{}, env, 2, "want exactly one FILE"},
+		{"two files", []string{"a", "b"}, env, 2, "want exactly one FILE"},
+		{"missing file", []string{filepath.Join(dir, "nope.yaml")}, env, 1, "no such file"},
+		{"no keys", []string{write("empty.yaml", "keys: []\n")}, env, 1, "no keys"},
+		{"unknown field", []string{write("field.yaml", "keys:\n  - id: a\n    secrets: [s]\n    secret: t\n")}, env, 1, "field secret not found"},
+		{"invalid key", []string{write("bad.yaml", "keys:\n  - id: a\n    secrets: [s]\n  - id: b\n    secrets: [s]\n    schemes: [jwt]\n")}, env, 1, `keys[1] (b): unknown scheme "jwt"`},
+		{"duplicate id", []string{write("dup.yaml", "keys:\n  - id: a\n    secrets: [s]\n  - id: a\n    secrets: [t]\n")}, env, 1, "duplicate id"},
+		{"unset variable", []string{write("env.yaml", "keys:\n  - id: a\n    secrets: [\"${NOT_SET}\"]\n")}, env, 1, "NOT_SET is not set"},
+		{"no master key", []string{write("ok.yaml", "keys:\n  - id: a\n    secrets: [s]\n")}, map[string]string{"SIGNET_DATABASE_URL": dbURL}, 1, "SIGNET_MASTER_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tt.env, "", append([]string{"keys", "import"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d %q, want %d with %q", code, errOut, tt.code, tt.want)
+			}
+		})
+	}
+	if code, out, _ := runCLI(t, env, "", "keys", "list"); code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("after failed imports: exit %d, %q; want no keys", code, out)
 	}
 }
