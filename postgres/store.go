@@ -25,7 +25,9 @@ const Channel = "signet_keys"
 // Options tune a Store. The zero value is a good default.
 type Options struct {
 	// RefreshInterval is how often the whole cache is reloaded as a safety
-	// net behind LISTEN/NOTIFY. Zero means 30s; negative disables it.
+	// net behind LISTEN/NOTIFY. Zero means 30s; negative disables it. The
+	// wait is longer when a reload takes more than 1/20 of it (a million
+	// keys take seconds), so the safety net costs at most 5% of a core.
 	RefreshInterval time.Duration
 
 	// PingInterval is how long the change feed may stay silent before its
@@ -73,6 +75,7 @@ type Store struct {
 	listenPID   atomic.Uint32
 	downSince   atomic.Int64 // unix nanoseconds; 0 while listening
 	lastRefresh atomic.Int64 // unix nanoseconds of the last full reload
+	refreshCost atomic.Int64 // nanoseconds the last full load took
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -333,7 +336,7 @@ func (s *Store) drain(ctx context.Context, c *pgx.Conn) error {
 
 func (s *Store) refreshLoop(ctx context.Context) {
 	defer s.wg.Done()
-	t := time.NewTicker(s.opts.RefreshInterval)
+	t := time.NewTimer(refreshWait(s.opts.RefreshInterval, time.Duration(s.refreshCost.Load())))
 	defer t.Stop()
 	for {
 		select {
@@ -343,8 +346,22 @@ func (s *Store) refreshLoop(ctx context.Context) {
 			if err := s.refreshAll(ctx, false); err != nil && ctx.Err() == nil {
 				s.log.Error("postgres: periodic key reload", "err", err)
 			}
+			t.Reset(refreshWait(s.opts.RefreshInterval, time.Duration(s.refreshCost.Load())))
 		}
 	}
+}
+
+// refreshCostFactor bounds the periodic reload's share of the time: a
+// full reload that took d is not repeated before refreshCostFactor*d.
+const refreshCostFactor = 20
+
+// refreshWait is the time until the next periodic full reload: interval,
+// or longer when the last reload took long (many keys), so that the
+// safety net never costs more than 1/refreshCostFactor of a core. Changes
+// still arrive by NOTIFY within milliseconds, and a reconnect of the
+// change feed reloads everything at once.
+func refreshWait(interval, cost time.Duration) time.Duration {
+	return max(interval, refreshCostFactor*cost)
 }
 
 // refreshAll replaces the cache with a fresh load. strict (at Open) makes
@@ -357,7 +374,9 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 	s.refreshing, s.dirty = true, map[string]struct{}{}
 	s.mu.Unlock()
 
+	start := time.Now()
 	keys, bad, err := s.load(ctx, nil)
+	s.refreshCost.Store(int64(time.Since(start)))
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -538,6 +557,9 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, b
 		if err != nil {
 			return err
 		}
+		// Keys share their origins, tenants and scheme lists: a million
+		// keys would otherwise hold a million copies of each.
+		in := newInterner()
 		upstreams := map[string][]upstreamRow{}
 		rows, err = tx.Query(ctx, `SELECT u.key_id, u.origin, coalesce(u.headers_ciphertext, '') FROM signet_upstreams u
 			JOIN signet_keys k ON k.id = u.key_id WHERE k.revoked_at IS NULL`)
@@ -546,6 +568,7 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, b
 		}
 		var ur upstreamRow
 		_, err = pgx.ForEachRow(rows, []any{&id, &ur.origin, &ur.ciphertext}, func() error {
+			ur.origin = in.str(ur.origin)
 			upstreams[id] = append(upstreams[id], ur)
 			return nil
 		})
@@ -560,6 +583,9 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, b
 		_, err = pgx.ForEachRow(rows, []any{&r.id, &r.tenant, &r.schemes, &r.algorithms, &r.maxExpiresMS, &r.singleUse,
 			&r.rps, &r.burst, &r.bpm, &r.failOpen, &r.publicKey}, func() error {
 			row := r // the scan targets are reused
+			row.tenant = in.str(row.tenant)
+			row.schemes = in.list(row.schemes)
+			row.algorithms = in.list(row.algorithms)
 			row.secrets = secrets[r.id]
 			slices.SortFunc(row.secrets, func(a, b secretRow) int { return int(b.version - a.version) })
 			row.upstreams = upstreams[r.id]
@@ -651,6 +677,38 @@ func (s *Store) decode(r *keyRow) (*signet.Key, error) {
 		k.Upstreams = append(k.Upstreams, u)
 	}
 	return k, nil
+}
+
+// interner hands out one copy of each distinct string and string list seen
+// during a full load. Keys returned are shared and never modified, so
+// sharing their lists is safe.
+type interner struct {
+	strs  map[string]string
+	lists map[string][]string
+}
+
+func newInterner() *interner {
+	return &interner{strs: map[string]string{}, lists: map[string][]string{}}
+}
+
+func (in *interner) str(s string) string {
+	if v, ok := in.strs[s]; ok {
+		return v
+	}
+	in.strs[s] = s
+	return s
+}
+
+func (in *interner) list(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	k := strings.Join(l, "\x00")
+	if v, ok := in.lists[k]; ok {
+		return v
+	}
+	in.lists[k] = l
+	return l
 }
 
 func nilIfEmpty(s []string) []string {

@@ -14,10 +14,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/signet-dev/signet"
@@ -761,6 +763,63 @@ func BenchmarkVerifyReqSig(b *testing.B) {
 	for b.Loop() {
 		if _, err := v.Verify(context.Background(), r, s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A full load shares what keys have in common (scheme lists, origins,
+// tenants): a million keys would otherwise hold a million copies.
+func TestFullLoadSharesLists(t *testing.T) {
+	t.Parallel()
+	dbURL := testDB(t, true)
+	admin := open(t, dbURL, Options{})
+	ctx := context.Background()
+	for _, id := range []string{"share-a", "share-b", "share-c"} {
+		spec := KeySpec{ID: id, Tenant: "acme", Schemes: []string{"reqsig", "sw1"},
+			Upstreams: []signet.Upstream{{Origin: "https://api.example.com"}}}
+		if id == "share-c" {
+			spec.Schemes = []string{"sw1"}
+		}
+		if _, _, err := admin.Create(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open(t, dbURL, Options{})
+	get := func(id string) *signet.Key {
+		k, err := s.Key(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	a, b, c := get("share-a"), get("share-b"), get("share-c")
+	if !slices.Equal(a.Schemes, []string{"reqsig", "sw1"}) || !slices.Equal(c.Schemes, []string{"sw1"}) {
+		t.Fatalf("schemes %q, %q", a.Schemes, c.Schemes)
+	}
+	if unsafe.SliceData(a.Schemes) != unsafe.SliceData(b.Schemes) {
+		t.Error("equal scheme lists are not shared")
+	}
+	if unsafe.SliceData(a.Schemes) == unsafe.SliceData(c.Schemes) {
+		t.Error("different scheme lists are shared")
+	}
+	if unsafe.StringData(a.Upstreams[0].Origin) != unsafe.StringData(b.Upstreams[0].Origin) {
+		t.Error("equal origins are not shared")
+	}
+	if unsafe.StringData(a.Tenant) != unsafe.StringData(c.Tenant) {
+		t.Error("equal tenants are not shared")
+	}
+}
+
+func TestRefreshWait(t *testing.T) {
+	for _, tt := range []struct{ interval, cost, want time.Duration }{
+		{30 * time.Second, 0, 30 * time.Second},
+		{30 * time.Second, time.Second, 30 * time.Second},      // 20 s < 30 s
+		{30 * time.Second, 8 * time.Second, 160 * time.Second}, // a million keys
+		{time.Second, 100 * time.Millisecond, 2 * time.Second}, // tests' short intervals still scale
+		{30 * time.Second, 1500 * time.Millisecond, 30 * time.Second},
+	} {
+		if got := refreshWait(tt.interval, tt.cost); got != tt.want {
+			t.Errorf("refreshWait(%v, %v) = %v, want %v", tt.interval, tt.cost, got, tt.want)
 		}
 	}
 }

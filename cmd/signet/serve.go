@@ -131,7 +131,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer gw.Close()
 	warnPublic(logger, gw)
 	// Not on the way to listening: little is left to release at start.
-	go afterLoad(0, len(cfg.Keys), getenv, logger)
+	n := len(cfg.Keys)
+	if ks, ok := st.keys.(interface{ Len() int }); ok {
+		n = max(n, ks.Len()) // a PostgreSQL store's cache
+	}
+	go afterLoad(0, n, getenv, logger)
 	return serve(ctx, gw, cfg, &o, getenv, logger)
 }
 
