@@ -24,10 +24,12 @@ const Channel = "signet_keys"
 
 // Options tune a Store. The zero value is a good default.
 type Options struct {
-	// RefreshInterval is how often the whole cache is reloaded as a safety
-	// net behind LISTEN/NOTIFY. Zero means 30s; negative disables it. The
-	// wait is longer when a reload takes more than 1/20 of it (a million
-	// keys take seconds), so the safety net costs at most 5% of a core.
+	// RefreshInterval is how often the safety net behind LISTEN/NOTIFY
+	// runs: it compares a fingerprint of the tables (one row, computed by
+	// the database) with the cached snapshot's, and reloads the whole
+	// cache when they differ. Zero means 30s; negative disables it. The
+	// wait is longer when a full reload takes more than 1/20 of it (a
+	// million keys take seconds), so reloads cost at most 5% of a core.
 	RefreshInterval time.Duration
 
 	// PingInterval is how long the change feed may stay silent before its
@@ -70,6 +72,10 @@ type Store struct {
 	refreshing bool
 	dirty      map[string]struct{}
 	refreshMu  sync.Mutex // one full reload at a time
+	// Under refreshMu: the fingerprint (fingerprintSQL) of the snapshot the
+	// cache holds, and of the one a full load is reading.
+	cachedFP, loadedFP string
+	fullLoads          atomic.Int64 // full loads done, for tests
 
 	listening   atomic.Bool
 	listenPID   atomic.Uint32
@@ -89,14 +95,14 @@ var _ signet.KeyStore = (*Store)(nil)
 const nShards = 256
 
 type table struct {
-	shards [nShards]atomic.Pointer[map[string]*signet.Key]
+	shards [nShards]atomic.Pointer[map[string]*entry]
 	size   atomic.Int64
 }
 
 func newTable() *table {
 	t := new(table)
 	for i := range t.shards {
-		m := map[string]*signet.Key{}
+		m := map[string]*entry{}
 		t.shards[i].Store(&m)
 	}
 	return t
@@ -188,11 +194,11 @@ func (s *Store) Key(ctx context.Context, id string) (*signet.Key, error) {
 		if len(keys) == 0 {
 			return nil, signet.ErrUnknownKey
 		}
-		return keys[0], nil
+		return keys[0].get()
 	}
 	m := *s.table.Load().shards[s.shard(id)].Load()
-	if k, ok := m[id]; ok {
-		return k, nil
+	if e, ok := m[id]; ok {
+		return e.get()
 	}
 	return nil, signet.ErrUnknownKey
 }
@@ -343,12 +349,41 @@ func (s *Store) refreshLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.refreshAll(ctx, false); err != nil && ctx.Err() == nil {
+			if err := s.refreshIfChanged(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("postgres: periodic key reload", "err", err)
 			}
 			t.Reset(refreshWait(s.opts.RefreshInterval, time.Duration(s.refreshCost.Load())))
 		}
 	}
+}
+
+// fingerprintSQL changes whenever a row of the three tables is inserted,
+// updated or deleted, triggers or not (session_replication_role = replica,
+// a restore): every new row version has a new xmin, and a delete changes
+// the count. Computing it scans the tables in the database, but sends one
+// row: far cheaper than a full load, for the gateway and the network.
+const fingerprintSQL = `SELECT concat_ws('/',
+	(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM signet_keys),
+	(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM signet_secrets),
+	(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM signet_upstreams))`
+
+// refreshIfChanged is the periodic safety net: a full reload when the
+// tables' fingerprint differs from the one of the snapshot in the cache.
+// Changes normally arrive by NOTIFY; this catches the ones that did not.
+func (s *Store) refreshIfChanged(ctx context.Context) error {
+	s.refreshMu.Lock()
+	var fp string
+	err := s.pool.with(ctx, true, func(c *pgx.Conn) error { return c.QueryRow(ctx, fingerprintSQL).Scan(&fp) })
+	same := err == nil && fp != "" && fp == s.cachedFP
+	s.refreshMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("postgres: checking for changes: %w", err)
+	}
+	if same {
+		s.lastRefresh.Store(time.Now().UnixNano())
+		return nil
+	}
+	return s.refreshAll(ctx, false)
 }
 
 // refreshCostFactor bounds the periodic reload's share of the time: a
@@ -375,8 +410,10 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 	s.mu.Unlock()
 
 	start := time.Now()
+	s.loadedFP = ""
 	keys, bad, err := s.load(ctx, nil)
 	s.refreshCost.Store(int64(time.Since(start)))
+	s.fullLoads.Add(1)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -392,13 +429,13 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 		}
 		s.log.Error("postgres: keys dropped from the cache", "err", err)
 	}
-	maps := make([]map[string]*signet.Key, nShards)
+	maps := make([]map[string]*entry, nShards)
 	per := len(keys)/nShards + 1
 	for i := range maps {
-		maps[i] = make(map[string]*signet.Key, per)
+		maps[i] = make(map[string]*entry, per)
 	}
-	for _, k := range keys {
-		maps[s.shard(k.ID)][k.ID] = k
+	for _, e := range keys {
+		maps[s.shard(e.id)][e.id] = e
 	}
 	// Keys reloaded one by one during this load are newer than its snapshot.
 	old := s.table.Load()
@@ -418,6 +455,10 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 	}
 	t.size.Store(n)
 	s.table.Store(t)
+	// Keys reloaded one by one meanwhile (dirty) are newer than the
+	// snapshot: the next check sees a different fingerprint and reloads,
+	// which is harmless.
+	s.cachedFP = s.loadedFP
 	s.lastRefresh.Store(time.Now().UnixNano())
 	return nil
 }
@@ -432,9 +473,9 @@ func (s *Store) reload(ctx context.Context, ids []string) error {
 	if len(bad) > 0 {
 		s.log.Error("postgres: keys dropped from the cache", "err", fmt.Errorf("%w: %q", ErrDecrypt, bad))
 	}
-	found := make(map[string]*signet.Key, len(keys))
-	for _, k := range keys {
-		found[k.ID] = k
+	found := make(map[string]*entry, len(keys))
+	for _, e := range keys {
+		found[e.id] = e
 	}
 	byShard := map[int][]string{}
 	for _, id := range ids {
@@ -447,7 +488,7 @@ func (s *Store) reload(ctx context.Context, ids []string) error {
 	t := s.table.Load()
 	for i, ids := range byShard {
 		old := *t.shards[i].Load()
-		m := make(map[string]*signet.Key, len(old)+len(ids))
+		m := make(map[string]*entry, len(old)+len(ids))
 		for id, k := range old {
 			m[id] = k
 		}
@@ -488,7 +529,7 @@ FROM signet_keys k WHERE k.revoked_at IS NULL AND k.id = ANY($1)`
 
 // load reads the live keys among ids (all of them when ids is nil) and
 // decrypts them. bad lists the ids that could not be decrypted.
-func (s *Store) load(ctx context.Context, ids []string) (keys []*signet.Key, bad []string, err error) {
+func (s *Store) load(ctx context.Context, ids []string) (keys []*entry, bad []string, err error) {
 	if s.sealer == nil {
 		return nil, nil, errors.New("postgres: no master key (set SIGNET_MASTER_KEY)")
 	}
@@ -540,8 +581,12 @@ func (s *Store) load(ctx context.Context, ids []string) (keys []*signet.Key, bad
 // loadAll reads each table once, in one repeatable-read snapshot, and joins
 // them here: three sequential scans cost the database far less than
 // per-key subqueries or aggregates (about 10x for 100k keys).
-func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, bad *[]string) error {
+func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*entry, bad *[]string) error {
 	return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// The fingerprint of the snapshot loaded, for refreshIfChanged.
+		if err := tx.QueryRow(ctx, fingerprintSQL).Scan(&s.loadedFP); err != nil {
+			return err
+		}
 		secrets := map[string][]secretRow{}
 		rows, err := tx.Query(ctx, `SELECT s.key_id, s.version, s.ciphertext FROM signet_secrets s
 			JOIN signet_keys k ON k.id = s.key_id WHERE k.revoked_at IS NULL`)
@@ -557,9 +602,6 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, b
 		if err != nil {
 			return err
 		}
-		// Keys share their origins, tenants and scheme lists: a million
-		// keys would otherwise hold a million copies of each.
-		in := newInterner()
 		upstreams := map[string][]upstreamRow{}
 		rows, err = tx.Query(ctx, `SELECT u.key_id, u.origin, coalesce(u.headers_ciphertext, '') FROM signet_upstreams u
 			JOIN signet_keys k ON k.id = u.key_id WHERE k.revoked_at IS NULL`)
@@ -568,7 +610,6 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, b
 		}
 		var ur upstreamRow
 		_, err = pgx.ForEachRow(rows, []any{&id, &ur.origin, &ur.ciphertext}, func() error {
-			ur.origin = in.str(ur.origin)
 			upstreams[id] = append(upstreams[id], ur)
 			return nil
 		})
@@ -583,12 +624,12 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*signet.Key, b
 		_, err = pgx.ForEachRow(rows, []any{&r.id, &r.tenant, &r.schemes, &r.algorithms, &r.maxExpiresMS, &r.singleUse,
 			&r.rps, &r.burst, &r.bpm, &r.failOpen, &r.publicKey}, func() error {
 			row := r // the scan targets are reused
-			row.tenant = in.str(row.tenant)
-			row.schemes = in.list(row.schemes)
-			row.algorithms = in.list(row.algorithms)
 			row.secrets = secrets[r.id]
 			slices.SortFunc(row.secrets, func(a, b secretRow) int { return int(b.version - a.version) })
 			row.upstreams = upstreams[r.id]
+			// What a key used can be collected while the rest loads.
+			delete(secrets, r.id)
+			delete(upstreams, r.id)
 			slices.SortFunc(row.upstreams, func(a, b upstreamRow) int { return strings.Compare(a.origin, b.origin) })
 			s.decodeInto(&row, keys, bad)
 			return nil
@@ -610,14 +651,18 @@ type upstreamRow struct {
 // decodeInto appends r's key to keys, or its id to bad when it cannot be
 // used (logged: a key that cannot be decrypted is refused, not skipped
 // silently).
-func (s *Store) decodeInto(r *keyRow, keys *[]*signet.Key, bad *[]string) {
+func (s *Store) decodeInto(r *keyRow, keys *[]*entry, bad *[]string) {
 	k, err := s.decode(r)
+	var e *entry
+	if err == nil {
+		e, err = newEntry(k)
+	}
 	if err != nil {
 		s.log.Error("postgres: cannot use key", "key", r.id, "err", err)
 		*bad = append(*bad, r.id)
 		return
 	}
-	*keys = append(*keys, k)
+	*keys = append(*keys, e)
 }
 
 type keyRow struct {
@@ -677,38 +722,6 @@ func (s *Store) decode(r *keyRow) (*signet.Key, error) {
 		k.Upstreams = append(k.Upstreams, u)
 	}
 	return k, nil
-}
-
-// interner hands out one copy of each distinct string and string list seen
-// during a full load. Keys returned are shared and never modified, so
-// sharing their lists is safe.
-type interner struct {
-	strs  map[string]string
-	lists map[string][]string
-}
-
-func newInterner() *interner {
-	return &interner{strs: map[string]string{}, lists: map[string][]string{}}
-}
-
-func (in *interner) str(s string) string {
-	if v, ok := in.strs[s]; ok {
-		return v
-	}
-	in.strs[s] = s
-	return s
-}
-
-func (in *interner) list(l []string) []string {
-	if len(l) == 0 {
-		return nil
-	}
-	k := strings.Join(l, "\x00")
-	if v, ok := in.lists[k]; ok {
-		return v
-	}
-	in.lists[k] = l
-	return l
 }
 
 func nilIfEmpty(s []string) []string {
