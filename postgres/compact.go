@@ -7,21 +7,21 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/signet-dev/signet"
 )
 
-// entry is a cached key in compact form: one byte slice, which the garbage
+// entry is a key in compact form: one byte slice, which the garbage
 // collector does not scan, instead of a signet.Key with its strings,
 // slices and maps (a million keys: ~6 objects each, marked by every
-// collection). The signet.Key is built on first use and kept.
+// collection). Shards keep the records; the signet.Key is built on first
+// use (shard.key).
 type entry struct {
 	id  string // points into rec
 	rec []byte
-	key atomic.Pointer[signet.Key]
+	key *signet.Key // built already, when moving between shards
 }
 
 // newEntry encodes k, a key as decode returns it: already decrypted and
@@ -77,20 +77,8 @@ func newEntry(k *signet.Key) (*entry, error) {
 	return &entry{id: unsafe.String(&b[off], int(n)), rec: b}, nil
 }
 
-// get returns the entry's key, building it on first use.
-func (e *entry) get() (*signet.Key, error) {
-	if k := e.key.Load(); k != nil {
-		return k, nil
-	}
-	k, err := decodeCompact(e.rec)
-	if err != nil {
-		return nil, err
-	}
-	if !e.key.CompareAndSwap(nil, k) {
-		return e.key.Load(), nil
-	}
-	return k, nil
-}
+// get builds the entry's key.
+func (e *entry) get() (*signet.Key, error) { return decodeCompact(e.rec) }
 
 var errCorrupt = errors.New("postgres: corrupt cache entry")
 

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"hash/maphash"
 	"reflect"
 	"testing"
 	"time"
@@ -71,9 +72,6 @@ func TestCompactRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("round trip:\n got %#v\nwant %#v", *got, want)
 			}
-			if again, _ := e.get(); again != e.key.Load() {
-				t.Error("the built key is not kept")
-			}
 		})
 	}
 }
@@ -125,4 +123,53 @@ func FuzzDecodeCompact(f *testing.F) {
 			t.Fatalf("round trip differs: %+v vs %+v", k2, k)
 		}
 	})
+}
+
+// A shard finds its keys by id, builds each once, keeps built keys when a
+// shard is rebuilt from it, and finds ids whose hash collided.
+func TestShard(t *testing.T) {
+	entries := map[string]*entry{}
+	for _, id := range []string{"a", "b", "c", "a-much-longer-id-" + string(make([]byte, 200))} {
+		e, err := newEntry(&signet.Key{ID: id, Secrets: []string{"s-" + id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries[id] = e
+	}
+	sh := buildShard(entries)
+	if sh.len() != 4 {
+		t.Fatalf("len %d", sh.len())
+	}
+	for id := range entries {
+		k, ok, err := sh.key(id)
+		if err != nil || !ok || k.ID != id || k.Secrets[0] != "s-"+id {
+			t.Fatalf("key(%q) = %+v, %v, %v", id, k, ok, err)
+		}
+		if again, _, _ := sh.key(id); again != k {
+			t.Errorf("key(%q) built twice", id)
+		}
+	}
+	for _, id := range []string{"", "d", "ab", "a\x00"} {
+		if k, ok, err := sh.key(id); ok || k != nil || err != nil {
+			t.Errorf("key(%q) = %v, %v, %v; want absent", id, k, ok, err)
+		}
+	}
+	// Rebuilt from its entries (a per-key reload): built keys carry over.
+	ka, _, _ := sh.key("a")
+	m := sh.entries()
+	delete(m, "b")
+	sh2 := buildShard(m)
+	if k, _, _ := sh2.key("a"); k != ka {
+		t.Error("a rebuilt shard built key a again")
+	}
+	if _, ok, _ := sh2.key("b"); ok {
+		t.Error("removed key still found")
+	}
+	// A hash collision: the second id goes to more.
+	i := sh2.find("c")
+	delete(sh2.idx, maphash.String(idSeed, "c"))
+	sh2.more = map[string]int32{"c": i}
+	if k, ok, _ := sh2.key("c"); !ok || k.ID != "c" {
+		t.Errorf("collided id not found: %v %v", k, ok)
+	}
 }

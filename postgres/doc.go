@@ -11,11 +11,12 @@
 //     triggers NOTIFY the key id on every change to a key, its secrets or
 //     its upstreams) and, in case a notification was missed, is fully
 //     reloaded when a fingerprint of the tables checked every
-//     Options.RefreshInterval (30s) has changed. The cache holds each key
-//     in a compact, unscanned form (compact.go) and builds its signet.Key
-//     on first use. A revoked or deleted key leaves the cache when its
-//     notification arrives, within milliseconds on every replica.
-//     Store.Ready serves /readyz.
+//     Options.RefreshInterval (30s) has changed. The cache holds each
+//     key in a compact form the garbage collector does not scan
+//     (compact.go, shard.go) and builds its signet.Key on first use. A
+//     revoked or deleted key leaves the cache when its notification
+//     arrives, within milliseconds on every replica. Store.Ready serves
+//     /readyz.
 //   - The admin API behind "signet keys": Store.Create, List, Get, Rotate,
 //     RemoveOldSecrets, Revoke, Delete, SetUpstream, RemoveUpstream.
 //   - ParseMasterKey decodes SIGNET_MASTER_KEY.

@@ -95,15 +95,14 @@ var _ signet.KeyStore = (*Store)(nil)
 const nShards = 256
 
 type table struct {
-	shards [nShards]atomic.Pointer[map[string]*entry]
+	shards [nShards]atomic.Pointer[shard]
 	size   atomic.Int64
 }
 
 func newTable() *table {
 	t := new(table)
 	for i := range t.shards {
-		m := map[string]*entry{}
-		t.shards[i].Store(&m)
+		t.shards[i].Store(buildShard(nil))
 	}
 	return t
 }
@@ -196,9 +195,8 @@ func (s *Store) Key(ctx context.Context, id string) (*signet.Key, error) {
 		}
 		return keys[0].get()
 	}
-	m := *s.table.Load().shards[s.shard(id)].Load()
-	if e, ok := m[id]; ok {
-		return e.get()
+	if k, ok, err := s.table.Load().shards[s.shard(id)].Load().key(id); ok {
+		return k, err
 	}
 	return nil, signet.ErrUnknownKey
 }
@@ -441,8 +439,8 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 	old := s.table.Load()
 	for id := range dirty {
 		i := s.shard(id)
-		if k, ok := (*old.shards[i].Load())[id]; ok {
-			maps[i][id] = k
+		if e, ok := old.shards[i].Load().entry(id); ok {
+			maps[i][id] = e
 		} else {
 			delete(maps[i], id)
 		}
@@ -450,7 +448,7 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 	t := new(table)
 	var n int64
 	for i := range maps {
-		t.shards[i].Store(&maps[i])
+		t.shards[i].Store(buildShard(maps[i]))
 		n += int64(len(maps[i]))
 	}
 	t.size.Store(n)
@@ -487,11 +485,7 @@ func (s *Store) reload(ctx context.Context, ids []string) error {
 	defer s.mu.Unlock()
 	t := s.table.Load()
 	for i, ids := range byShard {
-		old := *t.shards[i].Load()
-		m := make(map[string]*entry, len(old)+len(ids))
-		for id, k := range old {
-			m[id] = k
-		}
+		m := t.shards[i].Load().entries()
 		for _, id := range ids {
 			_, had := m[id]
 			if k, ok := found[id]; ok {
@@ -507,7 +501,7 @@ func (s *Store) reload(ctx context.Context, ids []string) error {
 				s.dirty[id] = struct{}{}
 			}
 		}
-		t.shards[i].Store(&m)
+		t.shards[i].Store(buildShard(m))
 	}
 	return nil
 }
