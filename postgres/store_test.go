@@ -804,6 +804,85 @@ func TestPeriodicRefreshSkipsUnchanged(t *testing.T) {
 	})
 }
 
+// A full load merges the three tables by key id, across batch boundaries,
+// past revoked keys and keys without secrets or upstreams, and gives every
+// key exactly its own rows.
+func TestFullLoadMerges(t *testing.T) {
+	t.Parallel()
+	dbURL := testDB(t, true)
+	ctx := context.Background()
+	admin := open(t, dbURL, Options{DisableCache: true})
+	type want struct {
+		origins   []string
+		revoked   bool
+		rotations int
+	}
+	plan := map[string]want{
+		"a": {origins: []string{"https://a.example", "https://b.example"}},
+		"b": {revoked: true, origins: []string{"https://revoked.example"}, rotations: 2},
+		"c": {},
+		"d": {rotations: 3, origins: []string{"https://d.example"}},
+		"e": {revoked: true},
+		"f": {origins: []string{"https://f.example"}},
+	}
+	secrets := map[string][]string{}
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		w := plan[id]
+		spec := KeySpec{ID: id}
+		for _, o := range w.origins {
+			spec.Upstreams = append(spec.Upstreams, signet.Upstream{Origin: o, Headers: map[string]string{"X-Key": "for-" + id}})
+		}
+		_, secret, err := admin.Create(ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[id] = []string{secret}
+		for range w.rotations {
+			s2, err := admin.Rotate(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secrets[id] = append([]string{s2}, secrets[id]...)
+		}
+		if w.revoked {
+			if err := admin.Revoke(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, batch := range []int{1, 2, 3, 10000} {
+		s := open(t, dbURL, Options{loadBatch: batch, RefreshInterval: -1})
+		for id, w := range plan {
+			k, err := s.Key(ctx, id)
+			if w.revoked {
+				if !errors.Is(err, signet.ErrUnknownKey) {
+					t.Errorf("batch %d: revoked key %s: %v", batch, id, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("batch %d: key %s: %v", batch, id, err)
+			}
+			if !reflect.DeepEqual(k.Secrets, secrets[id]) {
+				t.Errorf("batch %d: key %s secrets %q, want %q", batch, id, k.Secrets, secrets[id])
+			}
+			var origins []string
+			for _, u := range k.Upstreams {
+				origins = append(origins, u.Origin)
+				if u.Headers["X-Key"] != "for-"+id {
+					t.Errorf("batch %d: key %s has headers %v", batch, id, u.Headers)
+				}
+			}
+			if !reflect.DeepEqual(origins, w.origins) {
+				t.Errorf("batch %d: key %s origins %q, want %q", batch, id, origins, w.origins)
+			}
+		}
+		if s.Len() != 4 {
+			t.Errorf("batch %d: Len %d, want 4", batch, s.Len())
+		}
+	}
+}
+
 func TestRefreshWait(t *testing.T) {
 	for _, tt := range []struct{ interval, cost, want time.Duration }{
 		{30 * time.Second, 0, 30 * time.Second},
