@@ -489,11 +489,7 @@ scenario6() {
 	emit "#title" 6 "(6) key store of $MANY_KEYS keys (file config) vs 1 key: startup, RSS, SW1 verify throughput — $WRK_DESC"
 	emit "#baseline" 6 direct
 	emit "#compare" 6 signet-${MANY_KEYS}keys signet-1key req/s
-	if "$W/bin/signet" keys --help >/dev/null 2>&1; then
-		emit "#note" 6 "PostgreSQL variant: not run by this script yet (signet keys exists; needs SIGNET_DATABASE_URL)"
-	else
-		emit "#note" 6 "PostgreSQL variant: not run — signet has no 'keys' command / store: support yet"
-	fi
+	emit "#note" 6 "PostgreSQL variant: bench/pg1m.sh (its own import, schema and ports; run it separately)"
 	local t0 t1 mid url_many r start_ms rss
 	"$BU" keys -n "$MANY_KEYS" -origin "$UP" >"$W/keys.yaml"
 	signet_config "$GWM_PORT" "$RFC9421" "$W/keys.yaml" >"$W/signet-many.yaml"
