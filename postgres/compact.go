@@ -5,21 +5,21 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"time"
-	"unsafe"
 
 	"github.com/signet-dev/signet"
 )
 
-// entry is a key in compact form: one byte slice, which the garbage
-// collector does not scan, instead of a signet.Key with its strings,
-// slices and maps (a million keys: ~6 objects each, marked by every
-// collection). Shards keep the records; the signet.Key is built on first
-// use (shard.key).
+// entry is a key in compact form on its way into a shard: one byte slice,
+// which the garbage collector does not scan, instead of a signet.Key with
+// its strings, slices and maps (a million keys: ~6 objects each, marked
+// by every collection). Shards pack the records; the signet.Key is built
+// on first use (shard.key).
 type entry struct {
-	id  string // points into rec
+	id  string
 	rec []byte
 	key *signet.Key // built already, when moving between shards
 }
@@ -51,7 +51,8 @@ func newEntry(k *signet.Key) (*entry, error) {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(k.RateLimit.RequestsPerSecond))
 	b = binary.AppendVarint(b, int64(k.RateLimit.Burst))
 	b = binary.AppendVarint(b, k.RateLimit.BytesPerMinute)
-	b = appendStr(b, unsafe.String(unsafe.SliceData(der), len(der)))
+	b = binary.AppendUvarint(b, uint64(len(der)))
+	b = append(b, der...)
 	b = appendList(b, k.Secrets)
 	b = binary.AppendUvarint(b, uint64(len(k.Upstreams)))
 	for _, u := range k.Upstreams {
@@ -61,20 +62,14 @@ func newEntry(k *signet.Key) (*entry, error) {
 			continue
 		}
 		b = append(b, 1)
-		names := make([]string, 0, len(u.Headers))
-		for n := range u.Headers {
-			names = append(names, n)
-		}
-		slices.Sort(names)
+		names := slices.Sorted(maps.Keys(u.Headers))
 		b = binary.AppendUvarint(b, uint64(len(names)))
 		for _, n := range names {
 			b = appendStr(b, n)
 			b = appendStr(b, u.Headers[n])
 		}
 	}
-	n, _ := binary.Uvarint(b)
-	off := uvarintLen(n)
-	return &entry{id: unsafe.String(&b[off], int(n)), rec: b}, nil
+	return &entry{id: k.ID, rec: b}, nil
 }
 
 // get builds the entry's key.
@@ -150,14 +145,6 @@ func appendList(b []byte, l []string) []byte {
 		b = appendStr(b, s)
 	}
 	return b
-}
-
-func uvarintLen(v uint64) int {
-	n := 1
-	for ; v >= 0x80; v >>= 7 {
-		n++
-	}
-	return n
 }
 
 // reader reads newEntry's encoding; the first error sticks.

@@ -609,13 +609,9 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*entry, bad *[
 			return r.Scan(id, &v.origin, &v.ciphertext)
 		}}
 		ks := &cursor[keyRow]{tx: tx, batch: s.opts.loadBatch, name: "signet_load_k", scan: func(r pgx.Rows, id *string, k *keyRow) error {
-			var revoked bool
 			err := r.Scan(&k.id, &k.tenant, &k.schemes, &k.algorithms, &k.maxExpiresMS, &k.singleUse,
-				&k.rps, &k.burst, &k.bpm, &k.failOpen, &k.publicKey, &revoked)
+				&k.rps, &k.burst, &k.bpm, &k.failOpen, &k.publicKey, &k.revoked)
 			*id = k.id
-			if revoked {
-				k.id = "" // marks it for skipping
-			}
 			return err
 		}}
 		for {
@@ -629,8 +625,8 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*entry, bad *[
 			if row.upstreams, err = upstreams.take(ctx, id, row.upstreams[:0]); err != nil {
 				return err
 			}
-			if row.id == "" {
-				continue // revoked
+			if row.revoked {
+				continue // its rows are consumed all the same
 			}
 			slices.SortFunc(row.secrets, func(a, b secretRow) int { return int(b.version - a.version) })
 			slices.SortFunc(row.upstreams, func(a, b upstreamRow) int { return strings.Compare(a.origin, b.origin) })
@@ -740,6 +736,7 @@ type keyRow struct {
 	burst               int32
 	bpm                 int64
 	publicKey           *string
+	revoked             bool          // read by a full load only, to skip it
 	secrets             []secretRow   // newest first
 	upstreams           []upstreamRow // by origin
 }

@@ -373,31 +373,23 @@ func importKeys(ctx context.Context, s *postgres.Store, path string, opts postgr
 	return nil
 }
 
-// importKey maps a config file's key to what the store imports.
+// importKey maps a config file's key, converted as the gateway converts
+// it, to what the store imports.
 func importKey(k *config.Key, publicKeyPEM string) postgres.ImportKey {
-	ik := postgres.ImportKey{
+	sk := k.SignetKey()
+	return postgres.ImportKey{
 		KeySpec: postgres.KeySpec{
-			ID:         k.ID,
-			Tenant:     k.Tenant,
-			Schemes:    k.Schemes,
-			Algorithms: k.Algorithms,
-			MaxExpires: k.MaxExpires.D(),
-			SingleUse:  k.SingleUse,
-			RateLimit: signet.RateLimit{
-				RequestsPerSecond: k.RateLimit.RequestsPerSecond,
-				Burst:             k.RateLimit.Burst,
-				BytesPerMinute:    int64(k.RateLimit.BytesPerMinute),
-			},
-			FailOpen:     k.FailOpen,
+			ID:           sk.ID,
+			Tenant:       sk.Tenant,
+			Schemes:      sk.Schemes,
+			Algorithms:   sk.Algorithms,
+			MaxExpires:   sk.MaxExpires,
+			SingleUse:    sk.SingleUse,
+			RateLimit:    sk.RateLimit,
+			FailOpen:     sk.FailOpen,
 			PublicKeyPEM: publicKeyPEM,
+			Upstreams:    sk.Upstreams,
 		},
-		Secrets: k.Secrets,
+		Secrets: sk.Secrets,
 	}
-	if len(k.Upstreams) > 0 {
-		ik.Upstreams = make([]signet.Upstream, len(k.Upstreams))
-		for j, u := range k.Upstreams {
-			ik.Upstreams[j] = signet.Upstream{Origin: u.Origin, Headers: u.Headers}
-		}
-	}
-	return ik
 }
