@@ -18,7 +18,7 @@
 #   MANY_KEYS [1000000]  scenario 6 key count
 #   STARTUP_TIMEOUT [120] STARTUP_MAX_RSS_MB [6144]  scenario 6 gives up (and kills
 #                        that Signet) beyond these, so the shared machine survives
-#   PORT_BASE [18100]    ports PORT_BASE+1..+5 must be free
+#   PORT_BASE [18100]    ports PORT_BASE+1..+7 must be free
 #   PROFILE [0]          1: after scenario 1, perf-record Signet under the same load
 #   OUT [/tmp/signet-bench]  where results.tsv, report.md, logs and the profile are kept
 set -euo pipefail
@@ -52,11 +52,15 @@ GW_PORT=$((PORT_BASE + 2))
 NGX_PORT=$((PORT_BASE + 3))
 NSL_PORT=$((PORT_BASE + 4))
 GWM_PORT=$((PORT_BASE + 5))
+FLOOR_PORT=$((PORT_BASE + 6))
+FLOORRP_PORT=$((PORT_BASE + 7))
 UP=http://127.0.0.1:$UP_PORT
 GW=http://127.0.0.1:$GW_PORT
 NGX=http://127.0.0.1:$NGX_PORT
 NSL=http://127.0.0.1:$NSL_PORT
 GWM=http://127.0.0.1:$GWM_PORT
+FLOOR=http://127.0.0.1:$FLOOR_PORT
+FLOORRP=http://127.0.0.1:$FLOORRP_PORT
 
 KEY_ID=bench
 KEY_SECRET=bench-secret-0123456789abcdef
@@ -91,7 +95,7 @@ emit() { printf '%s\n' "$(
 for t in wrk nginx curl go; do
 	command -v "$t" >/dev/null || die "$t not found (apt-get install -y nginx wrk curl)"
 done
-for p in $UP_PORT $GW_PORT $NGX_PORT $NSL_PORT $GWM_PORT; do
+for p in $UP_PORT $GW_PORT $NGX_PORT $NSL_PORT $GWM_PORT $FLOOR_PORT $FLOORRP_PORT; do
 	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then die "port $p is in use (set PORT_BASE)"; fi
 done
 # 10,000 idle connections need as many descriptors in the server and the client.
@@ -102,7 +106,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log "building into $W/bin"
 mkdir -p "$W/bin"
 (cd "$ROOT" && go build -o "$W/bin/signet" ./cmd/signet &&
-	go build -o "$W/bin/" ./bench/upstream ./bench/sseclient ./bench/idleconns ./bench/benchutil)
+	go build -o "$W/bin/" ./bench/upstream ./bench/sseclient ./bench/idleconns ./bench/benchutil ./bench/floorproxy)
 BU=$W/bin/benchutil
 
 # wait_http URL STATUS SECONDS: poll until URL answers STATUS.
@@ -141,6 +145,18 @@ log "starting upstream on $UP"
 "$W/bin/upstream" -addr "127.0.0.1:$UP_PORT" 2>"$OUT/upstream.log" &
 PIDS+=($!)
 wait_http "$UP/small" 200 10 || die "upstream did not start"
+
+# ---------------------------------------------------------------- go-floor
+# bench/floorproxy: net/http's server plus Signet's upstream transport and
+# nothing else, the floor under any net/http-based proxy; go-floor-rp is the
+# same with httputil.ReverseProxy, as Signet forwards (scenario 1 only).
+log "starting floorproxy on $FLOOR and $FLOORRP (-reverseproxy)"
+"$W/bin/floorproxy" -addr "127.0.0.1:$FLOOR_PORT" -upstream "$UP" 2>"$OUT/floorproxy.log" &
+PIDS+=($!)
+"$W/bin/floorproxy" -reverseproxy -addr "127.0.0.1:$FLOORRP_PORT" -upstream "$UP" 2>"$OUT/floorproxy-rp.log" &
+PIDS+=($!)
+wait_http "$FLOOR/small" 200 10 || die "floorproxy did not start: $(tail -3 "$OUT/floorproxy.log")"
+wait_http "$FLOORRP/small" 200 10 || die "floorproxy -reverseproxy did not start: $(tail -3 "$OUT/floorproxy-rp.log")"
 
 # ---------------------------------------------------------------- nginx
 log "starting nginx on $NGX (proxy_pass) and $NSL (secure_link)"
@@ -338,11 +354,16 @@ scenario1() {
 	emit "#compare" 1 signet-sw1 nginx-sl req/s
 	emit "#compare" 1 signet-sw1 nginx-sl "p99 ms"
 	emit "#compare" 1 nginx-sl direct req/s
+	emit "#compare" 1 go-floor nginx-sl req/s
+	emit "#compare" 1 go-floor-rp go-floor req/s
+	emit "#compare" 1 signet-sw1 go-floor-rp req/s
 	local r
 	for ((r = 1; r <= ROUNDS; r++)); do
 		load 1 direct "$r" ok "$UP/small"
 		load 1 nginx "$r" ok "$NGX/small"
 		load 1 nginx-sl "$r" ok "$NSL_SMALL"
+		load 1 go-floor "$r" ok "$FLOOR/small"
+		load 1 go-floor-rp "$r" ok "$FLOORRP/small"
 		load 1 signet-sw1 "$r" ok "$SW1_SMALL"
 	done
 	if [ "$PROFILE" = 1 ]; then profile_sw1; fi
