@@ -148,42 +148,80 @@ func afterLoad(prev, keys int, getenv func(string) string, logger *slog.Logger) 
 		return
 	}
 	debug.FreeOSMemory()
-	tuneGC(getenv, logger)
+	if pct, live, changed := tuneGC(getenv); changed {
+		logger.Info("garbage collector sized to the keys (set GOGC to choose)", "gc_percent", pct, "live_heap_mb", live>>20)
+	}
 }
 
 // gcHeadroom is how far the heap may grow over the live heap once that
 // is large (gcPercent).
 const gcHeadroom = 100 << 20
 
+// gcMinHeadroom is the least the heap may grow over the live heap between
+// collections (gcPercent). Go's default lets a heap grow by as much as is
+// live, at least 4 MB: a gateway with a few MB live then collected every few
+// hundred small requests under load, and each collection's fixed cost
+// (waking the mark workers, assists, sweeping) came to a tenth of the CPU of
+// a proxied request (bench/README.md). 16 MB more heap buys that back.
+const gcMinHeadroom = 16 << 20
+
+// gcRetune is how often serve re-sizes the collector to the live heap,
+// which moves with the connections held and the keys cached.
+const gcRetune = 2 * time.Second
+
 // tuneGC sets the GC percent for the heap now live (gcPercent), unless the
-// environment sets GOGC or GOMEMLIMIT: the operator's choice wins.
-func tuneGC(getenv func(string) string, logger *slog.Logger) {
+// environment sets GOGC or GOMEMLIMIT: the operator's choice wins. It
+// returns the percent set, the live heap, and whether the percent changed.
+func tuneGC(getenv func(string) string) (pct int, live uint64, changed bool) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
-		return
+		return 0, 0, false
 	}
-	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(live)
-	if live[0].Value.Kind() != metrics.KindUint64 {
-		return
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+	metrics.Read(s)
+	for _, m := range s {
+		if m.Value.Kind() != metrics.KindUint64 {
+			return 0, 0, false
+		}
 	}
-	pct := gcPercent(live[0].Value.Uint64())
-	if old := debug.SetGCPercent(pct); old != pct {
-		logger.Info("garbage collector sized to the keys (set GOGC to choose)", "gc_percent", pct, "live_heap_mb", live[0].Value.Uint64()>>20)
+	live = s[0].Value.Uint64()
+	pct = gcPercent(live, s[1].Value.Uint64()+s[2].Value.Uint64())
+	old := debug.SetGCPercent(pct)
+	return pct, live, old != pct
+}
+
+// tuneGCLoop re-sizes the collector every gcRetune until ctx ends.
+func tuneGCLoop(ctx context.Context, getenv func(string) string, logger *slog.Logger) {
+	t := time.NewTicker(gcRetune)
+	defer t.Stop()
+	for {
+		if pct, live, changed := tuneGC(getenv); changed {
+			logger.Debug("garbage collector re-sized (set GOGC to choose)", "gc_percent", pct, "live_heap_mb", live>>20)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
-// gcPercent is the GC percent (GOGC) for a live heap of live bytes. The
-// default, 100, lets the heap grow by as much as is live before the next
-// collection: a million keys (220 MB, live as long as the config) would
-// let a loaded gateway reach 450 MB, though requests need a few MB. Above
-// gcHeadroom of live heap, the growth is bounded to gcHeadroom instead,
-// never below 25%: the keys are never garbage and requests allocate
-// little, so collections stay rare.
-func gcPercent(live uint64) int {
-	if live <= gcHeadroom {
-		return 100
-	}
-	return max(25, int(100*gcHeadroom/live))
+// gcPercent is the GC percent (GOGC) for a live heap of live bytes and
+// roots bytes of goroutine stacks and globals: the heap may grow by as much
+// as is live, but by at least gcMinHeadroom and at most gcHeadroom. The
+// default, 100, would let a million keys (220 MB, live as long as the
+// config) take a loaded gateway to 450 MB, though requests need a few MB:
+// above gcHeadroom the percent falls, never below 25 (the keys are never
+// garbage and requests allocate little, so collections stay rare).
+//
+// The runtime's heap goal is live + (live + roots) × GOGC/100, but never
+// below 4 MB × GOGC/100 (its heap minimum): the percent is the smaller of
+// the two that give live + headroom.
+func gcPercent(live, roots uint64) int {
+	const heapMinimum = 4 << 20
+	headroom := min(max(live, gcMinHeadroom), gcHeadroom)
+	byGrowth := 100 * headroom / max(live+roots, 1<<20)
+	byMinimum := 100 * (live + headroom) / heapMinimum
+	return max(25, int(min(byGrowth, byMinimum)))
 }
 
 // config builds the configuration: defaults, then the file or the quick
@@ -326,6 +364,7 @@ func serve(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, o *serv
 
 	reloadCtx, stopReload := context.WithCancel(ctx)
 	defer stopReload()
+	go tuneGCLoop(reloadCtx, getenv, logger)
 	if o.configPath != "" {
 		go watchConfig(reloadCtx, gw, o, getenv, logger)
 	}

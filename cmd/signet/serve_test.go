@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"syscall"
@@ -661,46 +662,106 @@ func TestServePostgresStore(t *testing.T) {
 
 func TestGCPercent(t *testing.T) {
 	tests := []struct {
-		live uint64
-		want int
+		live, roots uint64
+		want        int
 	}{
-		{0, 100},
-		{50 << 20, 100},
-		{100 << 20, 100}, // gcHeadroom: the default grows the heap by as much
-		{200 << 20, 50},
-		{230 << 20, 43}, // a million keys
-		{400 << 20, 25},
-		{8 << 30, 25}, // never below 25
+		{0, 0, 400}, // the runtime's 4 MB heap minimum × 4: a 16 MB goal
+		{1 << 20, 0, 425},
+		{3 << 20, 1 << 20, 400}, // a gateway with a few keys: 16 MB of headroom, not 4
+		{3 << 20, 0, 475},       // the heap minimum, not 533% of live
+		{8 << 20, 0, 200},
+		{16 << 20, 0, 100}, // gcMinHeadroom
+		{50 << 20, 0, 100},
+		{50 << 20, 50 << 20, 50}, // many connections' stacks: still grows by as much as is live
+		{100 << 20, 0, 100},      // gcHeadroom: the default grows the heap by as much
+		{200 << 20, 0, 50},
+		{230 << 20, 1 << 20, 43}, // a million keys
+		{400 << 20, 0, 25},
+		{8 << 30, 0, 25}, // never below 25
 	}
 	for _, tt := range tests {
-		if got := gcPercent(tt.live); got != tt.want {
-			t.Errorf("gcPercent(%d MB) = %d, want %d", tt.live>>20, got, tt.want)
+		if got := gcPercent(tt.live, tt.roots); got != tt.want {
+			t.Errorf("gcPercent(%d MB live, %d MB roots) = %d, want %d", tt.live>>20, tt.roots>>20, got, tt.want)
 		}
 	}
 }
 
 // tuneGC leaves the collector to GOGC and GOMEMLIMIT when the environment
-// sets them, and keeps the default for a small heap.
+// sets them, and sizes it to the live heap otherwise.
 func TestTuneGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	logger := slog.New(slog.DiscardHandler)
 	tests := []struct {
 		name string
 		env  map[string]string
-		want int
+		set  bool
 	}{
-		{"GOGC set", map[string]string{"GOGC": "200"}, 77},
-		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 77},
-		{"small heap", nil, 100},
+		{"GOGC set", map[string]string{"GOGC": "200"}, false},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, false},
+		{"neither", nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			debug.SetGCPercent(77)
-			tuneGC(func(k string) string { return tt.env[k] }, logger)
-			if got := debug.SetGCPercent(100); got != tt.want {
-				t.Errorf("GC percent %d, want %d", got, tt.want)
+			pct, live, changed := tuneGC(func(k string) string { return tt.env[k] })
+			got := debug.SetGCPercent(100)
+			if !tt.set {
+				if got != 77 || changed {
+					t.Errorf("GC percent %d (changed %v), want 77 left alone", got, changed)
+				}
+				return
+			}
+			if got != pct || !changed || pct < 25 {
+				t.Errorf("GC percent %d, tuneGC said %d (changed %v) for %d MB live", got, pct, changed, live>>20)
+			}
+			if live < gcMinHeadroom && pct <= 100 {
+				t.Errorf("%d MB live: GC percent %d, want the heap to grow by gcMinHeadroom (> 100%%)", live>>20, pct)
+			}
+			// The runtime's goal is what gcPercent aimed for: live heap
+			// plus the headroom (gcPercent's model of the runtime holds).
+			// (A collection in between changes the live heap: try again.)
+			ms := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/gc/heap/live:bytes"}}
+			for range 10 {
+				debug.SetGCPercent(77)
+				pct, live, _ = tuneGC(func(string) string { return "" })
+				metrics.Read(ms)
+				if ms[1].Value.Uint64() == live {
+					break
+				}
+			}
+			want := float64(live + min(max(live, gcMinHeadroom), gcHeadroom))
+			if g := float64(ms[0].Value.Uint64()); g < 0.95*want || g > 1.05*want {
+				t.Errorf("heap goal %.1f MB at GC percent %d, want about %.1f MB (live %.1f MB + headroom)", g/(1<<20), pct, want/(1<<20), float64(live)/(1<<20))
 			}
 		})
+	}
+}
+
+// tuneGCLoop sizes the collector at once and returns when its context ends.
+func TestTuneGCLoop(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	debug.SetGCPercent(77)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		tuneGCLoop(ctx, func(string) string { return "" }, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := debug.SetGCPercent(77)
+		if got != 77 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("tuneGCLoop did not set the GC percent within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("tuneGCLoop did not return after its context ended")
 	}
 }
 
