@@ -299,15 +299,9 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		method = http.MethodGet
 	}
 
+	// Released by hand on each return below, not deferred: with this
+	// function's many returns the compiler cannot open-code a defer.
 	st := statePool.Get().(*state)
-	defer func() {
-		// Drop references to this request's strings before pooling.
-		clear(st.hs[:st.nh])
-		st.nh = 0
-		clear(st.cands[:st.nc])
-		st.nc = 0
-		statePool.Put(st)
-	}()
 
 	// Signed headers: X-Sw-SignedHeaders keeps the client's order in the
 	// query; the header block is sorted.
@@ -324,6 +318,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 		val, ok := headerValue(r, name)
 		if !ok {
 			st.hs, st.nh = hs, len(hs)
+			st.release()
 			return nil, "", swError(keyID, signet.ErrMissingHeader, "signed header "+strconv.Quote(name)+" is missing from the request")
 		}
 		if !containsHeader(hs, name) {
@@ -344,6 +339,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 	if bodySigned {
 		body, err = v.readBody(r, keyID)
 		if err != nil {
+			st.release()
 			return nil, "", err
 		}
 	}
@@ -452,10 +448,21 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				}
 				canon = string(appendCanonicalPrefix(nil, method, c.path, &p, c.enc, hs)) + string(body)
 			}
+			st.release()
 			return ver, canon, nil
 		}
 	}
+	st.release()
 	return nil, "", swError(keyID, signet.ErrMismatch, "signature does not match the request")
+}
+
+// release drops the references to a request's strings and pools st.
+func (st *state) release() {
+	clear(st.hs[:st.nh])
+	st.nh = 0
+	clear(st.cands[:st.nc])
+	st.nc = 0
+	statePool.Put(st)
 }
 
 func containsHeader(hs []header, name string) bool {
@@ -678,11 +685,25 @@ func parseDate(s string) (time.Time, bool) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59 {
 		return time.Time{}, false
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
-	if t.Day() != d || int(t.Month()) != mo {
+	if d > daysIn(mo, y) {
 		return time.Time{}, false // e.g. February 30
 	}
-	return t, true
+	return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC), true
+}
+
+// daysIn is the number of days in month mo (1-12) of year y, proleptic
+// Gregorian as package time.
+func daysIn(mo, y int) int {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // parseExpires parses a u32 in decimal, with an optional leading '+' as

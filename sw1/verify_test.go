@@ -3,6 +3,7 @@ package sw1
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -387,6 +388,21 @@ func TestParseDate(t *testing.T) {
 	} {
 		if _, ok := parseDate(tt.in); ok != tt.ok {
 			t.Errorf("parseDate(%q) ok = %v, want %v", tt.in, ok, tt.ok)
+		}
+	}
+	// Every day 1-31 of every month of leap, century and plain years: valid
+	// exactly when package time keeps the date as written.
+	for _, y := range []int{1900, 2000, 2023, 2024, 2100, 9996} {
+		for mo := 1; mo <= 12; mo++ {
+			for d := 1; d <= 31; d++ {
+				in := fmt.Sprintf("%04d%02d%02dT120000Z", y, mo, d)
+				tm := time.Date(y, time.Month(mo), d, 12, 0, 0, 0, time.UTC)
+				want := tm.Day() == d
+				got, ok := parseDate(in)
+				if ok != want || ok && !got.Equal(tm) {
+					t.Errorf("parseDate(%q) = %v, %v; want %v, %v", in, got, ok, tm, want)
+				}
+			}
 		}
 	}
 }
