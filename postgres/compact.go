@@ -27,14 +27,23 @@ type entry struct {
 // newEntry encodes k, a key as decode returns it: already decrypted and
 // checked, so that get can only fail on a bug.
 func newEntry(k *signet.Key) (*entry, error) {
+	rec, err := appendCompact(nil, k)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{id: k.ID, rec: rec}, nil
+}
+
+// appendCompact appends k's compact record to b. On error b is unchanged.
+func appendCompact(b []byte, k *signet.Key) ([]byte, error) {
 	var der []byte
 	if k.PublicKey != nil {
 		var err error
 		if der, err = x509.MarshalPKIXPublicKey(k.PublicKey); err != nil {
-			return nil, err
+			return b, err
 		}
 	}
-	b := make([]byte, 0, compactSize(k, der))
+	b = slices.Grow(b, compactSize(k, der))
 	b = appendStr(b, k.ID)
 	b = appendStr(b, k.Tenant)
 	b = appendList(b, k.Schemes)
@@ -69,7 +78,7 @@ func newEntry(k *signet.Key) (*entry, error) {
 			b = appendStr(b, u.Headers[n])
 		}
 	}
-	return &entry{id: k.ID, rec: b}, nil
+	return b, nil
 }
 
 // get builds the entry's key.

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"hash/maphash"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -171,5 +172,92 @@ func TestShard(t *testing.T) {
 	sh2.more = map[string]int32{"c": i}
 	if k, ok, _ := sh2.key("c"); !ok || k.ID != "c" {
 		t.Errorf("collided id not found: %v %v", k, ok)
+	}
+}
+
+// A full load's keys go straight into shard builders: every key is found
+// with its own record, in every shard, and a public key that cannot be
+// encoded leaves the builder as it was.
+func TestTableBuilder(t *testing.T) {
+	var seed = maphash.MakeSeed()
+	shardOf := func(id string) int { return int(maphash.String(seed, id) % nShards) }
+	tb := &tableBuilder{shardOf: shardOf}
+	const n = 5000
+	for i := range n {
+		id := "k" + strconv.Itoa(i)
+		k := &signet.Key{ID: id, Secrets: []string{"s-" + id}, Upstreams: []signet.Upstream{{Origin: "https://" + id + ".example"}}}
+		if err := tb.add(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := tb.shards[shardOf("bad")]
+	if err := tb.add(&signet.Key{ID: "bad", PublicKey: struct{}{}}); err == nil {
+		t.Fatal("a public key x509 cannot marshal was encoded")
+	}
+	if after := tb.shards[shardOf("bad")]; len(after.arena) != len(before.arena) || len(after.offs) != len(before.offs) {
+		t.Fatal("a failed add changed the builder")
+	}
+	tab := new(table)
+	for i := range tb.shards {
+		tab.shards[i].Store(tb.shards[i].build())
+	}
+	keepNewer(tab, tab, nil, shardOf)
+	if got := tab.size.Load(); got != n {
+		t.Fatalf("size %d, want %d", got, n)
+	}
+	for i := range n {
+		id := "k" + strconv.Itoa(i)
+		k, ok, err := tab.shards[shardOf(id)].Load().key(id)
+		if err != nil || !ok || k.ID != id || k.Secrets[0] != "s-"+id || k.Upstreams[0].Origin != "https://"+id+".example" {
+			t.Fatalf("key(%q) = %+v, %v, %v", id, k, ok, err)
+		}
+	}
+	for i := range tab.shards {
+		if sh := tab.shards[i].Load(); cap(sh.arena)-len(sh.arena) > len(sh.arena)/16 {
+			t.Errorf("shard %d keeps %d unused bytes of %d", i, cap(sh.arena)-len(sh.arena), cap(sh.arena))
+		}
+	}
+}
+
+// Keys reloaded one by one during a full load keep the version the serving
+// table has (newer than the load's snapshot), or leave when it has none.
+func TestKeepNewer(t *testing.T) {
+	var seed = maphash.MakeSeed()
+	shardOf := func(id string) int { return int(maphash.String(seed, id) % nShards) }
+	build := func(keys ...*signet.Key) *table {
+		tb := &tableBuilder{shardOf: shardOf}
+		for _, k := range keys {
+			if err := tb.add(k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tab := new(table)
+		for i := range tb.shards {
+			tab.shards[i].Store(tb.shards[i].build())
+		}
+		return tab
+	}
+	key := func(id, secret string) *signet.Key { return &signet.Key{ID: id, Secrets: []string{secret}} }
+	serving := build(key("a", "new"), key("c", "old"))
+	loaded := build(key("a", "stale"), key("b", "b1"), key("d", "d1"), key("c", "c1"))
+	// a: changed during the load; d: deleted during the load; c: not dirty.
+	keepNewer(loaded, serving, map[string]struct{}{"a": {}, "d": {}}, shardOf)
+	get := func(id string) string {
+		k, ok, err := loaded.shards[shardOf(id)].Load().key(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return "absent"
+		}
+		return k.Secrets[0]
+	}
+	for id, want := range map[string]string{"a": "new", "b": "b1", "c": "c1", "d": "absent"} {
+		if got := get(id); got != want {
+			t.Errorf("%s: %s, want %s", id, got, want)
+		}
+	}
+	if got := loaded.size.Load(); got != 3 {
+		t.Errorf("size %d, want 3", got)
 	}
 }

@@ -30,31 +30,66 @@ func buildShard(entries map[string]*entry) *shard {
 	for _, e := range entries {
 		n += len(e.rec)
 	}
-	sh := &shard{
-		arena: make([]byte, 0, n),
-		offs:  make([]uint32, 0, len(entries)+1),
-		idx:   make(map[uint64]int32, len(entries)),
-		keys:  make([]atomic.Pointer[signet.Key], len(entries)),
-	}
-	for id, e := range entries {
-		i := int32(len(sh.offs))
-		sh.offs = append(sh.offs, uint32(len(sh.arena)))
-		sh.arena = append(sh.arena, e.rec...)
+	arena := make([]byte, 0, n)
+	offs := make([]uint32, 0, len(entries)+1)
+	keys := make([]atomic.Pointer[signet.Key], len(entries))
+	for _, e := range entries {
 		if e.key != nil {
-			sh.keys[i].Store(e.key)
+			keys[len(offs)].Store(e.key)
 		}
-		h := maphash.String(idSeed, id)
+		offs = append(offs, uint32(len(arena)))
+		arena = append(arena, e.rec...)
+	}
+	return indexShard(arena, append(offs, uint32(len(arena))), keys)
+}
+
+// indexShard makes the shard of packed records (record i is
+// arena[offs[i]:offs[i+1]], ids unique) with keys already built.
+func indexShard(arena []byte, offs []uint32, keys []atomic.Pointer[signet.Key]) *shard {
+	sh := &shard{arena: arena, offs: offs, keys: keys, idx: make(map[uint64]int32, len(keys))}
+	for i := range int32(len(keys)) {
+		id := recIDBytes(sh.rec(i))
+		h := maphash.Bytes(idSeed, id) // equal to maphash.String of the id
 		if _, taken := sh.idx[h]; taken {
 			if sh.more == nil {
 				sh.more = map[string]int32{}
 			}
-			sh.more[id] = i
+			sh.more[string(id)] = i
 			continue
 		}
 		sh.idx[h] = i
 	}
-	sh.offs = append(sh.offs, uint32(len(sh.arena)))
 	return sh
+}
+
+// shardBuilder packs a shard's records as a full load decodes its keys,
+// so that a key is encoded once, straight into the shard's storage (an
+// entry per key, copied into a shard afterwards, held every key twice at
+// the end of a load).
+type shardBuilder struct {
+	arena []byte
+	offs  []uint32
+}
+
+func (b *shardBuilder) add(k *signet.Key) error {
+	arena, err := appendCompact(b.arena, k)
+	if err != nil {
+		return err
+	}
+	b.offs = append(b.offs, uint32(len(b.arena)))
+	b.arena = arena
+	return nil
+}
+
+// build returns the shard of the records added; b is spent.
+func (b *shardBuilder) build() *shard {
+	arena := b.arena
+	if cap(arena)-len(arena) > len(arena)/16 {
+		// Growing by appends left up to a fifth of it unused: keep what is used.
+		arena = append(make([]byte, 0, len(arena)), arena...)
+	}
+	offs := append(b.offs, uint32(len(arena)))
+	return indexShard(arena, offs, make([]atomic.Pointer[signet.Key], len(b.offs)))
 }
 
 func (sh *shard) len() int { return len(sh.keys) }
@@ -112,12 +147,15 @@ func (sh *shard) entries() map[string]*entry {
 }
 
 // recID is the id a record starts with.
-func recID(rec []byte) string {
+func recID(rec []byte) string { return string(recIDBytes(rec)) }
+
+// recIDBytes is the id a record starts with, in place.
+func recIDBytes(rec []byte) []byte {
 	n, w := binary.Uvarint(rec)
 	if w <= 0 || n > uint64(len(rec)-w) {
-		return ""
+		return nil
 	}
-	return string(rec[w : w+int(n)])
+	return rec[w : w+int(n)]
 }
 
 // recHasID reports whether rec is id's, without copying.

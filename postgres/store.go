@@ -194,7 +194,7 @@ func Open(ctx context.Context, url string, masterKey []byte, opts Options) (*Sto
 // with DisableCache).
 func (s *Store) Key(ctx context.Context, id string) (*signet.Key, error) {
 	if s.opts.DisableCache {
-		keys, _, err := s.load(ctx, []string{id})
+		keys, _, err := s.loadEntries(ctx, []string{id})
 		if err != nil {
 			return nil, err
 		}
@@ -417,7 +417,8 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 
 	start := time.Now()
 	s.loadedFP = ""
-	keys, bad, err := s.load(ctx, nil)
+	tb := &tableBuilder{shardOf: s.shard}
+	bad, err := s.load(ctx, nil, tb)
 	s.refreshCost.Store(int64(time.Since(start)))
 	s.fullLoads.Add(1)
 
@@ -435,31 +436,12 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 		}
 		s.log.Error("postgres: keys dropped from the cache", "err", err)
 	}
-	maps := make([]map[string]*entry, nShards)
-	per := len(keys)/nShards + 1
-	for i := range maps {
-		maps[i] = make(map[string]*entry, per)
-	}
-	for _, e := range keys {
-		maps[s.shard(e.id)][e.id] = e
-	}
-	// Keys reloaded one by one during this load are newer than its snapshot.
-	old := s.table.Load()
-	for id := range dirty {
-		i := s.shard(id)
-		if e, ok := old.shards[i].Load().entry(id); ok {
-			maps[i][id] = e
-		} else {
-			delete(maps[i], id)
-		}
-	}
 	t := new(table)
-	var n int64
-	for i := range maps {
-		t.shards[i].Store(buildShard(maps[i]))
-		n += int64(len(maps[i]))
+	for i := range tb.shards {
+		t.shards[i].Store(tb.shards[i].build())
+		tb.shards[i] = shardBuilder{} // its storage is the shard's or garbage now
 	}
-	t.size.Store(n)
+	keepNewer(t, s.table.Load(), dirty, s.shard)
 	s.table.Store(t)
 	// Keys reloaded one by one meanwhile (dirty) are newer than the
 	// snapshot: the next check sees a different fingerprint and reloads,
@@ -469,10 +451,38 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 	return nil
 }
 
+// keepNewer completes t, a full load, with the keys in dirty: reloaded one
+// by one while the load read its snapshot, so their versions in old (the
+// table serving meanwhile) are newer; a dirty key old does not have was
+// deleted. It sets t's size.
+func keepNewer(t, old *table, dirty map[string]struct{}, shardOf func(string) int) {
+	byShard := map[int][]string{}
+	for id := range dirty {
+		i := shardOf(id)
+		byShard[i] = append(byShard[i], id)
+	}
+	for i, ids := range byShard {
+		m := t.shards[i].Load().entries()
+		for _, id := range ids {
+			if e, ok := old.shards[i].Load().entry(id); ok {
+				m[id] = e
+			} else {
+				delete(m, id)
+			}
+		}
+		t.shards[i].Store(buildShard(m))
+	}
+	var n int64
+	for i := range t.shards {
+		n += int64(t.shards[i].Load().len())
+	}
+	t.size.Store(n)
+}
+
 // reload refreshes the given keys: absent, revoked or undecryptable ones
 // leave the cache.
 func (s *Store) reload(ctx context.Context, ids []string) error {
-	keys, bad, err := s.load(ctx, ids)
+	keys, bad, err := s.loadEntries(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -531,14 +541,15 @@ FROM signet_keys k WHERE k.revoked_at IS NULL AND k.id = ANY($1)`
 
 // load reads the live keys among ids (all of them when ids is nil) and
 // decrypts them. bad lists the ids that could not be decrypted.
-func (s *Store) load(ctx context.Context, ids []string) (keys []*entry, bad []string, err error) {
+func (s *Store) load(ctx context.Context, ids []string, dst sink) (bad []string, err error) {
 	if s.sealer == nil {
-		return nil, nil, errors.New("postgres: no master key (set SIGNET_MASTER_KEY)")
+		return nil, errors.New("postgres: no master key (set SIGNET_MASTER_KEY)")
 	}
 	err = s.pool.with(ctx, true, func(c *pgx.Conn) error {
-		keys, bad = keys[:0], bad[:0]
+		dst.reset()
+		bad = bad[:0]
 		if ids == nil {
-			return s.loadAll(ctx, c, &keys, &bad)
+			return s.loadAll(ctx, c, dst, &bad)
 		}
 		rows, err := c.Query(ctx, loadSomeSQL, ids)
 		if err != nil {
@@ -570,15 +581,53 @@ func (s *Store) load(ctx context.Context, ids []string) (keys []*entry, bad []st
 					r.upstreams[i] = upstreamRow{origins[i], headers[i]}
 				}
 			}
-			s.decodeInto(&r, &keys, &bad)
+			s.decodeInto(&r, dst, &bad)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("postgres: loading keys: %w", err)
+		return nil, fmt.Errorf("postgres: loading keys: %w", err)
 	}
-	return keys, bad, nil
+	return bad, nil
 }
+
+// loadEntries loads the keys ids as entries.
+func (s *Store) loadEntries(ctx context.Context, ids []string) ([]*entry, []string, error) {
+	var l entryList
+	bad, err := s.load(ctx, ids, &l)
+	return l.keys, bad, err
+}
+
+// sink receives the keys a load decodes.
+type sink interface {
+	add(k *signet.Key) error
+	// reset forgets what was added: the load starts over (on another
+	// connection).
+	reset()
+}
+
+// entryList collects a few keys' entries.
+type entryList struct{ keys []*entry }
+
+func (l *entryList) add(k *signet.Key) error {
+	e, err := newEntry(k)
+	if err == nil {
+		l.keys = append(l.keys, e)
+	}
+	return err
+}
+
+func (l *entryList) reset() { l.keys = l.keys[:0] }
+
+// tableBuilder packs a full load's keys into shards as they come.
+type tableBuilder struct {
+	shardOf func(id string) int
+	shards  [nShards]shardBuilder
+}
+
+func (t *tableBuilder) add(k *signet.Key) error { return t.shards[t.shardOf(k.ID)].add(k) }
+
+func (t *tableBuilder) reset() { t.shards = [nShards]shardBuilder{} }
 
 // loadAll reads the three tables in one repeatable-read snapshot, each
 // through a cursor in key id order, and merges them as it goes: memory
@@ -587,7 +636,7 @@ func (s *Store) load(ctx context.Context, ids []string) (keys []*entry, bad []st
 // million keys: ~800 MB). Revoked keys are read too, and skipped, so that
 // every secret's and upstream's key id appears in the keys' order: the
 // merge then needs only equality, never the database's collation.
-func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*entry, bad *[]string) error {
+func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, dst sink, bad *[]string) error {
 	return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		// The fingerprint of the snapshot loaded, for refreshIfChanged.
 		if err := tx.QueryRow(ctx, fingerprintSQL).Scan(&s.loadedFP); err != nil {
@@ -630,7 +679,7 @@ func (s *Store) loadAll(ctx context.Context, c *pgx.Conn, keys *[]*entry, bad *[
 			}
 			slices.SortFunc(row.secrets, func(a, b secretRow) int { return int(b.version - a.version) })
 			slices.SortFunc(row.upstreams, func(a, b upstreamRow) int { return strings.Compare(a.origin, b.origin) })
-			s.decodeInto(&row, keys, bad)
+			s.decodeInto(&row, dst, bad)
 		}
 	})
 }
@@ -710,21 +759,18 @@ type upstreamRow struct {
 	ciphertext []byte // empty when no headers are injected
 }
 
-// decodeInto appends r's key to keys, or its id to bad when it cannot be
-// used (logged: a key that cannot be decrypted is refused, not skipped
-// silently).
-func (s *Store) decodeInto(r *keyRow, keys *[]*entry, bad *[]string) {
+// decodeInto hands r's key to dst, or appends its id to bad when it
+// cannot be used (logged: a key that cannot be decrypted is refused, not
+// skipped silently).
+func (s *Store) decodeInto(r *keyRow, dst sink, bad *[]string) {
 	k, err := s.decode(r)
-	var e *entry
 	if err == nil {
-		e, err = newEntry(k)
+		err = dst.add(k)
 	}
 	if err != nil {
 		s.log.Error("postgres: cannot use key", "key", r.id, "err", err)
 		*bad = append(*bad, r.id)
-		return
 	}
-	*keys = append(*keys, e)
 }
 
 type keyRow struct {
