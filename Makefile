@@ -1,10 +1,13 @@
 # `make test` is the one command that runs every test; .ci/run calls it.
 # It installs the npm packages the interop tests use (interop/package-lock.json)
-# and runs the Go tests with the race detector.
+# and runs the Go tests with the race detector (the soak test also without).
 .PHONY: test interop-deps fuzz lint
 
 test: interop-deps
 	SIGNET_INTEROP=1 go test -race -count=1 ./...
+	# The soak again without the race detector, whose shadow memory would
+	# hide the RSS it checks.
+	go test -count=1 -run '^TestSoak$$' ./test/soak/
 
 interop-deps:
 	@command -v node >/dev/null || { echo "node is required for the interop tests (apt-get install nodejs npm)"; exit 1; }
