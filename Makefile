@@ -3,10 +3,10 @@
 # and runs the Go tests with the race detector (the soak test also without).
 .PHONY: test interop-deps fuzz lint
 
+# The soak runs again without the race detector, whose shadow memory would
+# hide the RSS it checks.
 test: interop-deps
 	SIGNET_INTEROP=1 go test -race -count=1 ./...
-	# The soak again without the race detector, whose shadow memory would
-	# hide the RSS it checks.
 	go test -count=1 -run '^TestSoak$$' ./test/soak/
 
 interop-deps:
