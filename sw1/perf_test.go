@@ -41,9 +41,16 @@ func TestReplayIDFormat(t *testing.T) {
 	for i := range sig {
 		sig[i] = byte(i * 11)
 	}
-	for _, id := range []string{"app-id", "", string(make([]byte, 300))} {
-		if got, want := replayID(id, &sig), "sw1:"+id+":"+hex.EncodeToString(sig[:]); got != want {
-			t.Errorf("replayID(%q) = %q, want %q", strconv.Quote(id), got, want)
+	lower := hex.EncodeToString(sig[:])
+	// The signature as sent: lower case (used as is), upper or mixed case
+	// (re-encoded from sig); and values that are not 64 lower-case digits,
+	// which verify never passes (decodeHex refuses them): sig still wins.
+	for _, sent := range []string{lower, strings.ToUpper(lower), "A" + lower[1:], lower[:63], lower + "0", strings.Repeat("g", 64)} {
+		for _, id := range []string{"app-id", "", string(make([]byte, 300))} {
+			want := "sw1:" + id + ":" + lower
+			if got := replayID(id, sent, &sig); got != want {
+				t.Errorf("replayID(%q, %q) = %q, want %q", strconv.Quote(id), sent, got, want)
+			}
 		}
 	}
 }

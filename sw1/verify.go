@@ -133,28 +133,33 @@ func parseQuery(q string, rp *rawParams) error {
 			k, valStart = k[:eq], off+eq+1
 		}
 		off = end + 1
-		if !hasSwPrefix(k) {
-			if strings.IndexByte(k, '%') < 0 {
-				continue
-			}
-			// An encoded name could still spell an X-Sw-* parameter.
-			d, ok := formDecode(k)
-			if !ok || !hasSwPrefix(d) {
-				continue
-			}
-			k = d
-		} else if indexEscape(k) >= 0 {
-			d, ok := formDecode(k)
-			if !ok {
-				return malformed("", "invalid percent-encoding in a query parameter name")
-			}
-			k = d
-		}
-		rp.any = true
+		// A name spelled exactly needs no decoding (none holds '%' or
+		// '+'): the usual case, checked first.
 		i := paramIndex(k)
 		if i < 0 {
-			continue
+			if !hasSwPrefix(k) {
+				if strings.IndexByte(k, '%') < 0 {
+					continue
+				}
+				// An encoded name could still spell an X-Sw-* parameter.
+				d, ok := formDecode(k)
+				if !ok || !hasSwPrefix(d) {
+					continue
+				}
+				k = d
+			} else if indexEscape(k) >= 0 {
+				d, ok := formDecode(k)
+				if !ok {
+					return malformed("", "invalid percent-encoding in a query parameter name")
+				}
+				k = d
+			}
+			rp.any = true
+			if i = paramIndex(k); i < 0 {
+				continue
+			}
 		}
+		rp.any = true
 		if rp.seen[i] {
 			return malformed("", "duplicate "+paramNames[i]+" parameter")
 		}
@@ -438,7 +443,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				Target:        p.proxy,
 				BodySigned:    bodySigned,
 				Signature:     sigHex,
-				ReplayID:      replayID(keyID, &sig),
+				ReplayID:      replayID(keyID, sigHex, &sig),
 			}
 			var canon string
 			if wantCanonical {
@@ -729,11 +734,29 @@ func parseExpires(s string) (uint32, bool) {
 
 // replayID is "sw1:" + keyID + ":" + the signature in lower-case hex, built
 // with one allocation: an HMAC has one valid value per request, so its
-// bytes identify the request (hex case aside: normalised here).
-func replayID(keyID string, sig *[sha256.Size]byte) string {
+// bytes identify the request (hex case aside: normalised here). sigHex,
+// the signature as sent, is used as it is when already lower-case (as
+// signers write it).
+func replayID(keyID, sigHex string, sig *[sha256.Size]byte) string {
+	if isLowerHex(sigHex) {
+		return "sw1:" + keyID + ":" + sigHex
+	}
 	var buf [128]byte
 	b := append(buf[:0], "sw1:"...)
 	b = append(b, keyID...)
 	b = append(b, ':')
 	return string(hex.AppendEncode(b, sig[:]))
+}
+
+// isLowerHex reports whether s is 64 lower-case hex digits.
+func isLowerHex(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

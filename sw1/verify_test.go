@@ -213,12 +213,21 @@ func TestVerifyTamper(t *testing.T) {
 	}
 }
 
+// An upper- or mixed-case signature verifies, and its replay id is the
+// lower-case one's: the same request cannot be replayed by changing case.
 func TestVerifyUpperCaseSignature(t *testing.T) {
 	u, _ := signedRequest(t)
-	u = replaceParam(u, paramSignature, strings.ToUpper(rawParam(u, paramSignature)))
+	lower := rawParam(u, paramSignature)
 	v := &Verifier{Now: fixedNow(t0)}
-	if _, err := v.Verify(context.Background(), newRequest(http.MethodPost, u, map[string]string{"X-Foo": "bar"}, []byte(`{"a":1}`)), testKeys()); err != nil {
-		t.Fatal(err)
+	for _, sig := range []string{lower, strings.ToUpper(lower), strings.ToUpper(lower[:1]) + lower[1:]} {
+		u := replaceParam(u, paramSignature, sig)
+		ver, err := v.Verify(context.Background(), newRequest(http.MethodPost, u, map[string]string{"X-Foo": "bar"}, []byte(`{"a":1}`)), testKeys())
+		if err != nil {
+			t.Fatalf("%s: %v", sig, err)
+		}
+		if want := "sw1:" + testID + ":" + strings.ToLower(lower); ver.ReplayID != want {
+			t.Errorf("%s: replay id %q, want %q", sig, ver.ReplayID, want)
+		}
 	}
 }
 
