@@ -57,13 +57,19 @@ var unreserved = func() (t [256]bool) {
 const upperHex = "0123456789ABCDEF"
 
 // appendEscaped appends s percent-encoded the way enc does. Runs of
-// unreserved bytes, most of a value, are copied at once.
-func appendEscaped(dst []byte, s string, enc encoding) []byte {
+// unreserved bytes, most of a value, are copied at once. With dep non-nil
+// it also adds to *dep the encodings (bit 1<<enc) under which s encodes
+// differently than under encRust: found on the way, as only bytes that
+// are not unreserved can depart.
+func appendEscaped(dst []byte, s string, enc encoding, dep *uint8) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreserved[c] {
 			continue
+		}
+		if dep != nil {
+			*dep |= departs[c]
 		}
 		dst = append(dst, s[start:i]...)
 		start = i + 1
@@ -88,22 +94,6 @@ var departs = func() (t [256]uint8) {
 	return t
 }()
 
-// departures returns the set (bit 1<<enc) of encodings under which some
-// value of p encodes differently than under encRust: the only candidates
-// worth computing besides encRust. It reads only the values the verifier
-// has not already checked: the algorithm is the constant Algorithm, the
-// date and day are digits, 'T' and 'Z', and the expiry digits after an
-// optional '+', none of which departs.
-func departures(p *params) uint8 {
-	var m uint8
-	for _, s := range [...]string{p.keyID, p.proxy, p.signedHeaders, p.body} {
-		for i := 0; i < len(s); i++ {
-			m |= departs[s[i]]
-		}
-	}
-	return m
-}
-
 // params are the decoded X-Sw-* values that enter the canonical query.
 // The credential is held as its two parts, the key id and the day, which
 // every encoding joins with "%2F".
@@ -116,29 +106,31 @@ type header struct{ name, value string }
 
 // appendCanonicalPrefix appends the canonical request without its body:
 // METHOD \n path \n query \n header-lines \n\n signed-names \n.
-// hs must be sorted by name and free of duplicates.
-func appendCanonicalPrefix(dst []byte, method, path string, p *params, enc encoding, hs []header) []byte {
+// hs must be sorted by name and free of duplicates. With dep non-nil it
+// also adds to *dep the encodings under which the query would differ
+// (appendEscaped): the only candidates worth computing besides encRust.
+func appendCanonicalPrefix(dst []byte, method, path string, p *params, enc encoding, hs []header, dep *uint8) []byte {
 	dst = append(dst, method...)
 	dst = append(dst, '\n')
 	dst = append(dst, path...)
 	dst = append(dst, '\n')
 	// The seven parameters sorted by name; the names need no escaping.
 	dst = append(dst, paramAlgorithm+"="...)
-	dst = appendEscaped(dst, p.algorithm, enc)
+	dst = appendEscaped(dst, p.algorithm, enc, dep)
 	dst = append(dst, "&"+paramBody+"="...)
-	dst = appendEscaped(dst, p.body, enc)
+	dst = appendEscaped(dst, p.body, enc, dep)
 	dst = append(dst, "&"+paramCredential+"="...)
-	dst = appendEscaped(dst, p.keyID, enc)
+	dst = appendEscaped(dst, p.keyID, enc, dep)
 	dst = append(dst, "%2F"...)
-	dst = appendEscaped(dst, p.day, enc)
+	dst = appendEscaped(dst, p.day, enc, dep)
 	dst = append(dst, "&"+paramDate+"="...)
-	dst = appendEscaped(dst, p.date, enc)
+	dst = appendEscaped(dst, p.date, enc, dep)
 	dst = append(dst, "&"+paramExpires+"="...)
-	dst = appendEscaped(dst, p.expires, enc)
+	dst = appendEscaped(dst, p.expires, enc, dep)
 	dst = append(dst, "&"+paramProxy+"="...)
-	dst = appendEscaped(dst, p.proxy, enc)
+	dst = appendEscaped(dst, p.proxy, enc, dep)
 	dst = append(dst, "&"+paramSignedHeaders+"="...)
-	dst = appendEscaped(dst, p.signedHeaders, enc)
+	dst = appendEscaped(dst, p.signedHeaders, enc, dep)
 	dst = append(dst, '\n')
 	for i, h := range hs {
 		if i > 0 {

@@ -167,7 +167,7 @@ func Presign(o PresignOptions) (string, error) {
 	}
 
 	hh := newHasher()
-	buf := appendCanonicalPrefix(make([]byte, 0, 512), method, "/", &p, encRust, hs)
+	buf := appendCanonicalPrefix(make([]byte, 0, 512), method, "/", &p, encRust, hs, nil)
 	hh.h.Write(buf)
 	hh.h.Write(o.Body)
 	var digest, sig [sha256.Size]byte
@@ -191,7 +191,7 @@ func Presign(o PresignOptions) (string, error) {
 		}
 		u = append(u, kv.k...)
 		u = append(u, '=')
-		u = appendEscaped(u, kv.v, encRust)
+		u = appendEscaped(u, kv.v, encRust, nil)
 	}
 	u = append(u, "&"+paramSignature+"="...)
 	u = hex.AppendEncode(u, sig[:])

@@ -78,7 +78,7 @@ func sdkSign(t *testing.T, flavor string, in sdkInput) string {
 		expires: strconv.Itoa(in.expiry), proxy: proxy,
 		signedHeaders: strings.Join(names, ";"), body: strconv.FormatBool(in.body != nil),
 	}
-	canon := appendCanonicalPrefix(nil, in.method, path, &p, enc, hs)
+	canon := appendCanonicalPrefix(nil, in.method, path, &p, enc, hs, nil)
 	canon = append(canon, body...)
 	digest := sha256.Sum256(canon)
 	key := signingKey(in.secret, date)
@@ -94,7 +94,7 @@ func sdkSign(t *testing.T, flavor string, in sdkInput) string {
 			q = append(q, '&')
 		}
 		q = append(q, kv[0]+"="...)
-		q = appendEscaped(q, kv[1], enc)
+		q = appendEscaped(q, kv[1], enc, nil)
 	}
 	return base + "?" + string(q) + "&" + paramSignature + "=" + hex.EncodeToString(sig[:])
 }

@@ -370,18 +370,11 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 			np++
 		}
 	}
-	// Candidate encodings: only those that change the canonical query.
-	var encs [numEncodings]encoding
-	ne := 0
-	encs[ne] = encRust
-	ne++
-	dep := departures(&p)
-	for _, e := range [...]encoding{encPython, encJS} {
-		if dep&(1<<e) != 0 {
-			encs[ne] = e
-			ne++
-		}
-	}
+	// Candidate encodings: encRust, then only those that change the
+	// canonical query, which building the first candidate finds out (dep).
+	encs := [numEncodings]encoding{encRust}
+	ne := 1
+	var dep uint8
 	// Candidate content-length values: as sent, and for a non-ASCII body
 	// the length the Python SDK (code points) and JS SDK (UTF-16 units)
 	// signed.
@@ -406,12 +399,17 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 
 	nc := 0
 	for _, path := range paths[:np] {
-		for _, enc := range encs[:ne] {
+		for ei := 0; ei < ne; ei++ { // ne grows after the first candidate
+			enc := encs[ei]
 			for _, cl := range cls[:ncl] {
 				if clIndex >= 0 {
 					hs[clIndex].value = cl
 				}
-				st.buf = appendCanonicalPrefix(st.buf[:0], method, path, &p, enc, hs)
+				var d *uint8
+				if nc == 0 {
+					d = &dep
+				}
+				st.buf = appendCanonicalPrefix(st.buf[:0], method, path, &p, enc, hs, d)
 				st.h.Reset()
 				st.h.Write(st.buf)
 				st.h.Write(body)
@@ -419,6 +417,14 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				st.cands[nc] = candidate{path, enc, cl}
 				nc++
 				st.nc = nc
+				if nc == 1 {
+					for _, e := range [...]encoding{encPython, encJS} {
+						if dep&(1<<e) != 0 {
+							encs[ne] = e
+							ne++
+						}
+					}
+				}
 			}
 		}
 	}
@@ -451,7 +457,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				if clIndex >= 0 {
 					hs[clIndex].value = c.cl
 				}
-				canon = string(appendCanonicalPrefix(nil, method, c.path, &p, c.enc, hs)) + string(body)
+				canon = string(appendCanonicalPrefix(nil, method, c.path, &p, c.enc, hs, nil)) + string(body)
 			}
 			st.release()
 			return ver, canon, nil
