@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -456,27 +458,40 @@ func (s *Store) refreshAll(ctx context.Context, strict bool) error {
 // table serving meanwhile) are newer; a dirty key old does not have was
 // deleted. It sets t's size.
 func keepNewer(t, old *table, dirty map[string]struct{}, shardOf func(string) int) {
+	var n int64
+	for i := range t.shards {
+		n += int64(t.shards[i].Load().len())
+	}
+	t.size.Store(n)
+	t.update(maps.Keys(dirty), shardOf, func(id string) (*entry, bool) {
+		return old.shards[shardOf(id)].Load().entry(id)
+	})
+}
+
+// update rebuilds the shards of t that hold ids: each id takes the entry
+// newer gives, or leaves t when newer has none. It keeps t's size.
+func (t *table) update(ids iter.Seq[string], shardOf func(string) int, newer func(id string) (*entry, bool)) {
 	byShard := map[int][]string{}
-	for id := range dirty {
+	for id := range ids {
 		i := shardOf(id)
 		byShard[i] = append(byShard[i], id)
 	}
 	for i, ids := range byShard {
 		m := t.shards[i].Load().entries()
 		for _, id := range ids {
-			if e, ok := old.shards[i].Load().entry(id); ok {
+			_, had := m[id]
+			if e, ok := newer(id); ok {
 				m[id] = e
-			} else {
+				if !had {
+					t.size.Add(1)
+				}
+			} else if had {
 				delete(m, id)
+				t.size.Add(-1)
 			}
 		}
 		t.shards[i].Store(buildShard(m))
 	}
-	var n int64
-	for i := range t.shards {
-		n += int64(t.shards[i].Load().len())
-	}
-	t.size.Store(n)
 }
 
 // reload refreshes the given keys: absent, revoked or undecryptable ones
@@ -493,33 +508,17 @@ func (s *Store) reload(ctx context.Context, ids []string) error {
 	for _, e := range keys {
 		found[e.id] = e
 	}
-	byShard := map[int][]string{}
-	for _, id := range ids {
-		i := s.shard(id)
-		byShard[i] = append(byShard[i], id)
-	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.table.Load()
-	for i, ids := range byShard {
-		m := t.shards[i].Load().entries()
+	s.table.Load().update(slices.Values(ids), s.shard, func(id string) (*entry, bool) {
+		e, ok := found[id]
+		return e, ok
+	})
+	if s.refreshing {
 		for _, id := range ids {
-			_, had := m[id]
-			if k, ok := found[id]; ok {
-				m[id] = k
-				if !had {
-					t.size.Add(1)
-				}
-			} else if had {
-				delete(m, id)
-				t.size.Add(-1)
-			}
-			if s.refreshing {
-				s.dirty[id] = struct{}{}
-			}
+			s.dirty[id] = struct{}{}
 		}
-		t.shards[i].Store(buildShard(m))
 	}
 	return nil
 }

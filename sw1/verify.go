@@ -154,12 +154,12 @@ func parseQuery(q string, rp *rawParams) error {
 				}
 				k = d
 			}
-			rp.any = true
-			if i = paramIndex(k); i < 0 {
-				continue
-			}
+			i = paramIndex(k)
 		}
 		rp.any = true
+		if i < 0 {
+			continue
+		}
 		if rp.seen[i] {
 			return malformed("", "duplicate "+paramNames[i]+" parameter")
 		}
@@ -405,11 +405,8 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, keys signet.KeyS
 				if clIndex >= 0 {
 					hs[clIndex].value = cl
 				}
-				var d *uint8
-				if nc == 0 {
-					d = &dep
-				}
-				st.buf = appendCanonicalPrefix(st.buf[:0], method, path, &p, enc, hs, d)
+				// Every candidate finds the same dep; the first one's counts.
+				st.buf = appendCanonicalPrefix(st.buf[:0], method, path, &p, enc, hs, &dep)
 				st.h.Reset()
 				st.h.Write(st.buf)
 				st.h.Write(body)
